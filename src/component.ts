@@ -1,0 +1,107 @@
+// The component contract: every receiver, processor, exporter and extension is a
+// factory with a type name, the signals it supports, a JSON Schema, and create().
+import type { SchemaObject } from 'ajv';
+import type { Consumer } from './consumer.js';
+import type { Signal } from './pdata/types.js';
+import type { Logger } from './telemetry/logger.js';
+import type { SelfTelemetry } from './telemetry/self.js';
+
+export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
+export type ServiceState = 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** What a running component can ask of the collector. */
+export interface Host {
+  /** A started extension by id (e.g. `file_storage/queue`), for components that use one. */
+  getExtension(id: string): Extension | undefined;
+  /** The whole service's state, for health checks. */
+  readonly state: ServiceState;
+}
+
+export interface Lifecycle {
+  start(host: Host): Promise<void>;
+  /** Stop and release everything; for processors and exporters, flush what they hold first. */
+  shutdown(): Promise<void>;
+}
+
+export interface ComponentContext {
+  /** The component id as configured: `type` or `type/name`. */
+  readonly id: string;
+  readonly kind: ComponentKind;
+  readonly logger: Logger;
+  readonly telemetry: SelfTelemetry;
+}
+
+export interface ProcessorContext extends ComponentContext {
+  /** The pipeline this instance belongs to (`logs`, `traces/backend`, …): one instance per pipeline. */
+  readonly pipeline: string;
+  readonly signal: Signal;
+}
+
+/** A semantic problem found by a factory's own check, beyond what the JSON Schema says. */
+export interface ConfigProblem {
+  /** Path inside the component's config, dot-separated (`protocols.http.endpoint`); '' for the whole. */
+  readonly path: string;
+  readonly message: string;
+  /** What the user should write instead. */
+  readonly fix?: string;
+}
+
+interface FactoryBase<C> {
+  readonly type: string;
+  /** One line for `ferry components` and the README table. */
+  readonly description: string;
+  /** JSON Schema of the config: every property has a description and, where one makes sense, a default. */
+  readonly configSchema: SchemaObject;
+  /** Checks the schema cannot express; the config here already has its defaults. */
+  validate?(config: C): ConfigProblem[];
+}
+
+export type SignalConsumers = Partial<Record<Signal, Consumer>>;
+
+export type Receiver = Lifecycle;
+export interface Processor extends Consumer, Lifecycle {}
+export interface Exporter extends Consumer, Lifecycle {}
+export type Extension = Lifecycle;
+
+export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'receiver';
+  readonly signals: readonly Signal[];
+  /** One instance per receiver id, feeding every pipeline that lists it: `next` has a consumer per signal in use. */
+  create(config: C, ctx: ComponentContext, next: SignalConsumers): Receiver;
+}
+
+export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'processor';
+  readonly signals: readonly Signal[];
+  /** One instance per pipeline. */
+  create(config: C, ctx: ProcessorContext, next: Consumer): Processor;
+}
+
+export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'exporter';
+  readonly signals: readonly Signal[];
+  /** One instance per exporter id, consuming from every pipeline that lists it. */
+  create(config: C, ctx: ComponentContext): Exporter;
+}
+
+export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'extension';
+  create(config: C, ctx: ComponentContext): Extension;
+}
+
+export type AnyFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;
+
+/** All factories Ferry knows, by kind and type. */
+export interface Components {
+  readonly receivers: ReadonlyMap<string, ReceiverFactory>;
+  readonly processors: ReadonlyMap<string, ProcessorFactory>;
+  readonly exporters: ReadonlyMap<string, ExporterFactory>;
+  readonly extensions: ReadonlyMap<string, ExtensionFactory>;
+}
+
+/** Split `type/name` into its parts. */
+export function parseComponentId(id: string): { type: string; name: string | undefined } {
+  const slash = id.indexOf('/');
+  if (slash < 0) return { type: id, name: undefined };
+  return { type: id.slice(0, slash), name: id.slice(slash + 1) };
+}
