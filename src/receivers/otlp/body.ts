@@ -1,0 +1,114 @@
+// Reading an HTTP request body under a size limit, compressed and decompressed:
+// a gzip bomb never makes us hold more than the limit (OTLP spec, OTLP/HTTP Request).
+import type { IncomingMessage } from 'node:http';
+import zlib from 'node:zlib';
+
+type Decompressor = (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
+
+// zlib's convenience functions take a callback; wrapped once, here.
+const promised =
+  (fn: (buf: Buffer, opts: zlib.ZlibOptions, cb: (err: Error | null, out: Buffer) => void) => void): Decompressor =>
+  (buf, opts) =>
+    new Promise((resolve, reject) => fn(buf, opts, (err, out) => (err ? reject(err) : resolve(out))));
+const gunzip = promised(zlib.gunzip);
+const inflate = promised(zlib.inflate);
+const inflateRaw = promised(zlib.inflateRaw);
+
+export type BodyResult =
+  | { readonly kind: 'ok'; readonly body: Buffer }
+  /** Over the limit, before or after decompression: 413. */
+  | { readonly kind: 'too-large'; readonly message: string }
+  /** Unknown Content-Encoding or corrupt compressed data: 400. */
+  | { readonly kind: 'bad'; readonly message: string }
+  /** The client went away before sending the whole body: nobody to answer. */
+  | { readonly kind: 'aborted' };
+
+export const SUPPORTED_ENCODINGS = ['gzip', 'deflate', 'identity'] as const;
+
+/**
+ * The decompressor for a Content-Encoding, `null` for none, undefined when unsupported.
+ * HTTP's "deflate" is zlib-wrapped (RFC 9110), but some clients send raw deflate; the
+ * first two bytes tell them apart (a zlib header is a multiple of 31 with method 8).
+ */
+function decompressorFor(encoding: string): ((body: Buffer) => Decompressor) | null | undefined {
+  switch (encoding) {
+    case '':
+    case 'identity':
+    case 'none':
+      return null;
+    case 'gzip':
+    case 'x-gzip':
+      return () => gunzip;
+    case 'deflate':
+    case 'zlib':
+      return (body) => {
+        const zlibHeader = body.length >= 2 && ((body[0] as number) & 0x0f) === 8 && ((body[0] as number) * 256 + (body[1] as number)) % 31 === 0;
+        return zlibHeader ? inflate : inflateRaw;
+      };
+    default:
+      return undefined;
+  }
+}
+
+function readRaw(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAbort);
+      req.off('close', onAbort);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop buffering here; the caller answers 413 and closes the connection.
+        cleanup();
+        req.pause();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onAbort = (): void => {
+      cleanup();
+      resolve('aborted');
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onAbort);
+    // 'close' before 'end': the client went away mid-body.
+    req.on('close', onAbort);
+  });
+}
+
+/** Read and decompress the body, holding at most `limit` bytes of either form. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const decompressor = decompressorFor(encoding);
+  if (decompressor === undefined) {
+    return { kind: 'bad', message: `unsupported Content-Encoding "${encoding}"; supported: ${SUPPORTED_ENCODINGS.join(', ')}` };
+  }
+  const tooLarge = `request body larger than max_request_body_size (${limit} bytes)`;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return { kind: 'too-large', message: tooLarge };
+
+  const raw = await readRaw(req, limit);
+  if (raw === 'aborted') return { kind: 'aborted' };
+  if (raw === 'too-large') return { kind: 'too-large', message: tooLarge };
+  if (decompressor === null) return { kind: 'ok', body: raw };
+  try {
+    // maxOutputLength makes zlib stop (ERR_BUFFER_TOO_LARGE) instead of inflating a bomb.
+    return { kind: 'ok', body: await decompressor(raw)(raw, { maxOutputLength: limit }) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      return { kind: 'too-large', message: `decompressed ${tooLarge}` };
+    }
+    return { kind: 'bad', message: `cannot decompress ${encoding} body: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

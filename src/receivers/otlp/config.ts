@@ -1,0 +1,310 @@
+// The otlp receiver's configuration: the OpenTelemetry Collector's otlpreceiver keys
+// (protocols.grpc / protocols.http), its JSON Schema, and the resolved form with defaults.
+import type { SchemaObject } from 'ajv';
+import type { ConfigProblem } from '../../component.js';
+import { durationSchema, mib, parseDuration } from '../../config/units.js';
+import type { TlsServerConfig } from '../../config/tls-server.js';
+import { tlsServerSchema, validateTlsServer } from '../../config/tls-server.js';
+import { splitHostPort } from '../../net.js';
+import type { Signal } from '../../pdata/types.js';
+
+export const DEFAULT_GRPC_ENDPOINT = '127.0.0.1:4317';
+export const DEFAULT_HTTP_ENDPOINT = '127.0.0.1:4318';
+export const DEFAULT_MAX_RECV_MSG_SIZE_MIB = 4;
+export const DEFAULT_MAX_REQUEST_BODY_SIZE = mib(20);
+export const DEFAULT_URL_PATHS: Readonly<Record<Signal, string>> = { traces: '/v1/traces', metrics: '/v1/metrics', logs: '/v1/logs' };
+
+export interface KeepaliveConfig {
+  readonly server_parameters?: {
+    readonly max_connection_idle?: string;
+    readonly max_connection_age?: string;
+    readonly max_connection_age_grace?: string;
+    readonly time?: string;
+    readonly timeout?: string;
+  };
+  readonly enforcement_policy?: {
+    readonly min_time?: string;
+    readonly permit_without_stream?: boolean;
+  };
+}
+
+export interface GrpcProtocolConfig {
+  readonly endpoint?: string;
+  readonly max_recv_msg_size_mib?: number;
+  readonly max_concurrent_streams?: number;
+  readonly include_metadata?: boolean;
+  readonly keepalive?: KeepaliveConfig;
+  readonly tls?: TlsServerConfig;
+}
+
+export interface CorsConfig {
+  readonly allowed_origins?: readonly string[];
+  readonly allowed_headers?: readonly string[];
+  readonly max_age?: number;
+}
+
+export interface HttpProtocolConfig {
+  readonly endpoint?: string;
+  readonly max_request_body_size?: number;
+  readonly include_metadata?: boolean;
+  readonly traces_url_path?: string;
+  readonly metrics_url_path?: string;
+  readonly logs_url_path?: string;
+  readonly cors?: CorsConfig;
+  readonly tls?: TlsServerConfig;
+}
+
+/** As written in YAML: a protocol key that is present (even empty) enables that protocol. */
+export interface OtlpReceiverConfig {
+  readonly protocols?: {
+    readonly grpc?: GrpcProtocolConfig;
+    readonly http?: HttpProtocolConfig;
+  };
+}
+
+const grpcSchema: SchemaObject = {
+  type: 'object',
+  description: 'Serve OTLP/gRPC. Present (even empty) enables it; absent disables it.',
+  additionalProperties: false,
+  properties: {
+    endpoint: { type: 'string', description: 'host:port to listen on; 0.0.0.0:4317 for every interface.', default: DEFAULT_GRPC_ENDPOINT },
+    max_recv_msg_size_mib: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Largest request accepted, in MiB, after decompression; larger ones get RESOURCE_EXHAUSTED.',
+      default: DEFAULT_MAX_RECV_MSG_SIZE_MIB,
+    },
+    max_concurrent_streams: {
+      type: 'integer',
+      minimum: 1,
+      description: 'HTTP/2 limit on concurrent calls per client connection. Unset: unlimited.',
+    },
+    include_metadata: {
+      type: 'boolean',
+      description: "Pass the request's gRPC metadata on with the data (for processors that read client metadata).",
+      default: false,
+    },
+    keepalive: {
+      type: 'object',
+      description: 'gRPC keepalive settings.',
+      additionalProperties: false,
+      properties: {
+        server_parameters: {
+          type: 'object',
+          description: 'Connection ageing and pings initiated by the server.',
+          additionalProperties: false,
+          properties: {
+            max_connection_idle: durationSchema('Close a connection that had no call for this long. Unset: never.'),
+            max_connection_age: durationSchema('Close a connection (gracefully, with GOAWAY) once it is this old. Unset: never.'),
+            max_connection_age_grace: durationSchema('After max_connection_age, how long calls in progress may finish before the connection is cut.'),
+            time: durationSchema('Ping a client after this long without activity. Unset: 2h.'),
+            timeout: durationSchema('Close the connection when a ping is not answered within this time. Unset: 20s.'),
+          },
+        },
+        enforcement_policy: {
+          type: 'object',
+          description: 'Accepted for compatibility with Collector configurations; grpc-js does not police client pings, so it has no effect.',
+          additionalProperties: false,
+          properties: {
+            min_time: durationSchema('Minimum interval between client pings (not enforced by grpc-js).'),
+            permit_without_stream: { type: 'boolean', description: 'Allow client pings without active calls (not enforced by grpc-js).' },
+          },
+        },
+      },
+    },
+    tls: tlsServerSchema,
+  },
+};
+
+const urlPath = (signal: Signal): SchemaObject => ({
+  type: 'string',
+  description: `URL path for ${signal}; a missing leading "/" is added.`,
+  default: DEFAULT_URL_PATHS[signal],
+});
+
+const httpSchema: SchemaObject = {
+  type: 'object',
+  description: 'Serve OTLP/HTTP (protobuf and JSON). Present (even empty) enables it; absent disables it.',
+  additionalProperties: false,
+  properties: {
+    endpoint: { type: 'string', description: 'host:port to listen on; 0.0.0.0:4318 for every interface.', default: DEFAULT_HTTP_ENDPOINT },
+    max_request_body_size: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Largest request body in bytes, before and after decompression; larger ones get 413.',
+      default: DEFAULT_MAX_REQUEST_BODY_SIZE,
+    },
+    include_metadata: {
+      type: 'boolean',
+      description: "Pass the request's HTTP headers on with the data (for processors that read client metadata).",
+      default: false,
+    },
+    traces_url_path: urlPath('traces'),
+    metrics_url_path: urlPath('metrics'),
+    logs_url_path: urlPath('logs'),
+    cors: {
+      type: 'object',
+      description: 'Cross-origin requests from browsers. Enabled when allowed_origins is not empty.',
+      additionalProperties: false,
+      properties: {
+        allowed_origins: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Origins allowed to send data; "*" inside a value matches any characters ("https://*.example.com", or "*" for any).',
+          default: [],
+        },
+        allowed_headers: {
+          type: 'array',
+          items: { type: 'string' },
+          description:
+            'Request headers allowed besides Accept, Accept-Language, Content-Type and Content-Language (plus X-Requested-With when empty); "*" allows any.',
+          default: [],
+        },
+        max_age: { type: 'integer', minimum: 0, description: 'Seconds a browser may cache a preflight answer (Access-Control-Max-Age). Unset: not sent.' },
+      },
+    },
+    tls: tlsServerSchema,
+  },
+};
+
+export const configSchema: SchemaObject = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    protocols: {
+      type: 'object',
+      description: 'The protocols to serve; at least one of grpc and http.',
+      additionalProperties: false,
+      properties: { grpc: grpcSchema, http: httpSchema },
+      default: {},
+    },
+  },
+};
+
+/** gRPC settings with defaults applied and durations in milliseconds. */
+export interface ResolvedGrpc {
+  readonly host: string;
+  readonly port: number;
+  readonly maxRecvMsgSizeBytes: number;
+  readonly maxConcurrentStreams: number | undefined;
+  readonly includeMetadata: boolean;
+  readonly keepalive: {
+    readonly maxConnectionIdleMs?: number;
+    readonly maxConnectionAgeMs?: number;
+    readonly maxConnectionAgeGraceMs?: number;
+    readonly timeMs?: number;
+    readonly timeoutMs?: number;
+  };
+  readonly tls: TlsServerConfig | undefined;
+}
+
+export interface ResolvedCors {
+  readonly allowedOrigins: readonly string[];
+  readonly allowedHeaders: readonly string[];
+  readonly maxAge: number | undefined;
+}
+
+export interface ResolvedHttp {
+  readonly host: string;
+  readonly port: number;
+  readonly maxRequestBodySize: number;
+  readonly includeMetadata: boolean;
+  readonly paths: Readonly<Record<Signal, string>>;
+  readonly cors: ResolvedCors | undefined;
+  readonly tls: TlsServerConfig | undefined;
+}
+
+/** A URL path as the Collector sanitizes it: relative paths get a leading "/". */
+export function normalizeUrlPath(p: string): string {
+  const pathOnly = p.split(/[?#]/, 1)[0] as string;
+  return pathOnly.startsWith('/') ? pathOnly : `/${pathOnly}`;
+}
+
+function ms(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseDuration(value);
+}
+
+/** Defaults filled in (the loader normally did it already; create() must not depend on that). */
+export function resolveGrpc(c: GrpcProtocolConfig): ResolvedGrpc {
+  const { host, port } = splitHostPort(c.endpoint ?? DEFAULT_GRPC_ENDPOINT, 4317);
+  const sp = c.keepalive?.server_parameters ?? {};
+  return {
+    host,
+    port,
+    maxRecvMsgSizeBytes: mib(c.max_recv_msg_size_mib ?? DEFAULT_MAX_RECV_MSG_SIZE_MIB),
+    maxConcurrentStreams: c.max_concurrent_streams,
+    includeMetadata: c.include_metadata ?? false,
+    keepalive: {
+      maxConnectionIdleMs: ms(sp.max_connection_idle),
+      maxConnectionAgeMs: ms(sp.max_connection_age),
+      maxConnectionAgeGraceMs: ms(sp.max_connection_age_grace),
+      timeMs: ms(sp.time),
+      timeoutMs: ms(sp.timeout),
+    },
+    tls: c.tls,
+  };
+}
+
+export function resolveHttp(c: HttpProtocolConfig): ResolvedHttp {
+  const { host, port } = splitHostPort(c.endpoint ?? DEFAULT_HTTP_ENDPOINT, 4318);
+  const origins = c.cors?.allowed_origins ?? [];
+  return {
+    host,
+    port,
+    maxRequestBodySize: c.max_request_body_size ?? DEFAULT_MAX_REQUEST_BODY_SIZE,
+    includeMetadata: c.include_metadata ?? false,
+    paths: {
+      traces: normalizeUrlPath(c.traces_url_path ?? DEFAULT_URL_PATHS.traces),
+      metrics: normalizeUrlPath(c.metrics_url_path ?? DEFAULT_URL_PATHS.metrics),
+      logs: normalizeUrlPath(c.logs_url_path ?? DEFAULT_URL_PATHS.logs),
+    },
+    // Like the Collector: CORS is on only when some origin is allowed.
+    cors: origins.length === 0 ? undefined : { allowedOrigins: origins, allowedHeaders: c.cors?.allowed_headers ?? [], maxAge: c.cors?.max_age },
+    tls: c.tls,
+  };
+}
+
+function endpointProblem(endpoint: string | undefined, defaultPort: number, path: string): ConfigProblem[] {
+  if (endpoint === undefined) return [];
+  try {
+    splitHostPort(endpoint, defaultPort);
+    return [];
+  } catch (err) {
+    return [{ path, message: err instanceof Error ? err.message : String(err), fix: `write host:port, such as 127.0.0.1:${defaultPort}` }];
+  }
+}
+
+/** What the schema cannot check: at least one protocol, endpoints, TLS pairs, distinct paths. */
+export function validate(config: OtlpReceiverConfig): ConfigProblem[] {
+  const { grpc, http } = config.protocols ?? {};
+  const problems: ConfigProblem[] = [];
+  if (grpc === undefined && http === undefined) {
+    problems.push({
+      path: 'protocols',
+      message: 'must specify at least one protocol when using the OTLP receiver',
+      fix: 'add `grpc:` and/or `http:` under protocols (an empty key enables it with its defaults)',
+    });
+  }
+  if (grpc !== undefined) {
+    problems.push(...endpointProblem(grpc.endpoint, 4317, 'protocols.grpc.endpoint'));
+    if (grpc.tls !== undefined) problems.push(...validateTlsServer(grpc.tls, 'protocols.grpc.tls'));
+  }
+  if (http !== undefined) {
+    problems.push(...endpointProblem(http.endpoint, 4318, 'protocols.http.endpoint'));
+    if (http.tls !== undefined) problems.push(...validateTlsServer(http.tls, 'protocols.http.tls'));
+    const seen = new Map<string, string>();
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const key = `${signal}_url_path` as const;
+      const p = normalizeUrlPath(http[key] ?? DEFAULT_URL_PATHS[signal]);
+      const other = seen.get(p);
+      if (other !== undefined) {
+        problems.push({ path: `protocols.http.${key}`, message: `${p} is already the path for ${other}`, fix: 'give each signal its own URL path' });
+      }
+      seen.set(p, signal);
+    }
+  }
+  if (grpc !== undefined && http !== undefined && grpc.endpoint !== undefined && grpc.endpoint === http.endpoint) {
+    problems.push({ path: 'protocols.http.endpoint', message: `gRPC and HTTP cannot share ${grpc.endpoint}`, fix: 'use another port for one of them (defaults: 4317 for gRPC, 4318 for HTTP)' });
+  }
+  return problems;
+}

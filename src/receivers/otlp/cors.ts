@@ -1,0 +1,66 @@
+// CORS for browsers sending OTLP/HTTP, as the Collector's confighttp configures it:
+// allowed origins with "*" wildcards, extra allowed headers, and the preflight cache age.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ResolvedCors } from './config.js';
+
+// Always allowed by the CORS spec's "CORS-safelisted request headers", as in the Collector.
+const IMPLICIT_HEADERS = ['accept', 'accept-language', 'content-type', 'content-language'];
+
+function originPattern(origin: string): RegExp {
+  const escaped = origin.toLowerCase().split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
+}
+
+export class Cors {
+  private readonly origins: readonly RegExp[];
+  private readonly anyOrigin: boolean;
+  private readonly anyHeader: boolean;
+  private readonly headers: ReadonlySet<string>;
+
+  constructor(private readonly config: ResolvedCors) {
+    this.anyOrigin = config.allowedOrigins.includes('*');
+    this.origins = config.allowedOrigins.map(originPattern);
+    const extra = config.allowedHeaders.map((h) => h.toLowerCase());
+    this.anyHeader = extra.includes('*');
+    // With no headers configured the Collector (rs/cors) also allows X-Requested-With.
+    this.headers = new Set([...IMPLICIT_HEADERS, ...(extra.length === 0 ? ['x-requested-with'] : extra)]);
+  }
+
+  private allowedOrigin(req: IncomingMessage): string | undefined {
+    const origin = req.headers.origin;
+    if (origin === undefined) return undefined;
+    const lower = origin.toLowerCase();
+    return this.origins.some((re) => re.test(lower)) ? origin : undefined;
+  }
+
+  private allowOrigin(res: ServerResponse, origin: string): void {
+    res.setHeader('access-control-allow-origin', this.anyOrigin ? '*' : origin);
+    res.appendHeader('vary', 'Origin');
+  }
+
+  /** On an actual request from an allowed origin, let the browser read the answer. */
+  decorate(req: IncomingMessage, res: ServerResponse): void {
+    const origin = this.allowedOrigin(req);
+    if (origin !== undefined) this.allowOrigin(res, origin);
+  }
+
+  /** Answer an OPTIONS preflight: 204, with the allow headers only when the request may proceed. */
+  preflight(req: IncomingMessage, res: ServerResponse): void {
+    res.appendHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
+    const origin = this.allowedOrigin(req);
+    const method = (req.headers['access-control-request-method'] ?? '').toUpperCase();
+    const requested = (req.headers['access-control-request-headers'] ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== '');
+    const headersOk = this.anyHeader || requested.every((h) => this.headers.has(h));
+    if (origin !== undefined && method === 'POST' && headersOk) {
+      this.allowOrigin(res, origin);
+      res.setHeader('access-control-allow-methods', 'POST');
+      if (requested.length > 0) res.setHeader('access-control-allow-headers', requested.join(', '));
+      if (this.config.maxAge !== undefined && this.config.maxAge > 0) res.setHeader('access-control-max-age', String(this.config.maxAge));
+    }
+    res.writeHead(204);
+    res.end();
+  }
+}

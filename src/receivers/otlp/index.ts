@@ -1,0 +1,89 @@
+// The otlp receiver: OTLP over gRPC (:4317) and HTTP (:4318), one instance serving every
+// signal some pipeline takes from it, answering each request only once the pipeline settled.
+import type { ComponentContext, Host, Receiver, ReceiverFactory, SignalConsumers } from '../../component.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { InFlight } from '../helper.js';
+import type { OtlpReceiverConfig } from './config.js';
+import { configSchema, resolveGrpc, resolveHttp, validate } from './config.js';
+import { OtlpGrpcServer } from './grpc.js';
+import { OtlpHttpServer } from './http.js';
+
+export type { OtlpReceiverConfig } from './config.js';
+
+export interface OtlpReceiverOptions {
+  /** How long shutdown waits for requests in flight (their consume() calls) to settle. */
+  readonly drainTimeoutMs?: number;
+  /** After draining, how long open connections get to finish before they are cut. */
+  readonly closeGraceMs?: number;
+}
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+const DEFAULT_CLOSE_GRACE_MS = 2_000;
+
+export class OtlpReceiver implements Receiver {
+  private readonly inFlight = new InFlight();
+  private readonly grpc: OtlpGrpcServer | undefined;
+  private readonly http: OtlpHttpServer | undefined;
+  private readonly logger: Logger;
+  private readonly drainTimeoutMs: number;
+  private readonly closeGraceMs: number;
+  private started = false;
+
+  constructor(config: OtlpReceiverConfig, ctx: ComponentContext, next: SignalConsumers, options: OtlpReceiverOptions = {}) {
+    const { grpc, http } = config.protocols ?? {};
+    this.logger = ctx.logger;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    const shared = { consumers: next, logger: ctx.logger, inFlight: this.inFlight };
+    this.grpc =
+      grpc === undefined
+        ? undefined
+        : new OtlpGrpcServer({ ...shared, config: resolveGrpc(grpc), metrics: ctx.telemetry.forReceiver(ctx.id, 'grpc') });
+    this.http =
+      http === undefined
+        ? undefined
+        : new OtlpHttpServer({ ...shared, config: resolveHttp(http), metrics: ctx.telemetry.forReceiver(ctx.id, 'http') });
+  }
+
+  async start(_host: Host): Promise<void> {
+    if (this.grpc) {
+      const address = await this.grpc.start();
+      this.logger.info('Starting GRPC server', { endpoint: address });
+    }
+    if (this.http) {
+      try {
+        const address = await this.http.start();
+        this.logger.info('Starting HTTP server', { endpoint: address });
+      } catch (err) {
+        // Do not leave the gRPC port bound when the receiver as a whole failed to start.
+        await this.grpc?.close(0);
+        throw err;
+      }
+    }
+    this.started = true;
+  }
+
+  /** Refuse new requests, let the ones in flight settle (bounded), then close both servers. */
+  async shutdown(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.grpc?.beginDrain();
+    this.http?.beginDrain();
+    if (!(await this.inFlight.idle(this.drainTimeoutMs))) {
+      this.logger.warn('shutting down with requests still in flight', { requests: this.inFlight.size, waitedMs: this.drainTimeoutMs });
+    }
+    await Promise.all([this.grpc?.close(this.closeGraceMs), this.http?.close(this.closeGraceMs)]);
+  }
+}
+
+export const otlpReceiver: ReceiverFactory<OtlpReceiverConfig> = {
+  kind: 'receiver',
+  type: 'otlp',
+  description: 'Receives OTLP logs, traces and metrics over gRPC (4317) and HTTP protobuf/JSON (4318).',
+  signals: ['logs', 'traces', 'metrics'],
+  configSchema,
+  validate,
+  create(config, ctx, next) {
+    return new OtlpReceiver(config, ctx, next);
+  },
+};
