@@ -75,7 +75,7 @@ function buildConstructors(root: protobuf.Root): void {
   try {
     const visit = (ns: protobuf.NamespaceBase): void => {
       for (const nested of ns.nestedArray) {
-        if (nested instanceof protobuf.Type) void nested.ctor;
+        if (nested instanceof protobuf.Type) unsetOneofDefaults(nested);
         if (nested instanceof protobuf.Namespace) visit(nested);
       }
     };
@@ -83,6 +83,18 @@ function buildConstructors(root: protobuf.Root): void {
   } finally {
     util.oneOfSetter = original;
   }
+}
+
+/**
+ * Reflection puts each oneof member's zero value on the prototype (stringValue '',
+ * intValue 0, …), so an unset member reads as set: `v.stringValue != null` is true for
+ * an int attribute. Static protobufjs code uses null there; so do we, which makes a
+ * decoded message read like one built by hand (only the member that is set is non-null).
+ * proto3 `optional` fields (synthetic oneofs: histogram sum/min/max) get null too.
+ */
+function unsetOneofDefaults(type: protobuf.Type): void {
+  const proto = type.ctor.prototype as Record<string, unknown>;
+  for (const field of type.fieldsArray) if (field.partOf) proto[field.name] = null;
 }
 
 /** The reflection root holding every OTLP type (camelCase field names). */
