@@ -62,7 +62,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadConfig
   checkTopLevel(root, ctx);
   const sections = {} as Record<SectionKey, Map<string, CheckedComponent>>;
   for (const section of SECTIONS) sections[section] = checkSection(root, section, options.components, ctx);
-  const service = checkService(root, sections, ctx);
+  const types = {
+    receivers: [...options.components.receivers.keys()],
+    processors: [...options.components.processors.keys()],
+    exporters: [...options.components.exporters.keys()],
+    extensions: [...options.components.extensions.keys()],
+  };
+  const service = checkService(root, sections, types, ctx);
 
   const resolved = {} as Record<SectionKey, Map<string, ComponentConfig>>;
   for (const section of SECTIONS) {

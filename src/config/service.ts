@@ -8,7 +8,7 @@ import type { PipelineConfig, TelemetryConfig } from './types.js';
 import type { ConfigMap, PathSegment } from './merge.js';
 import { isConfigMap, setOwn } from './merge.js';
 import { configError } from './errors.js';
-import { didYouMean, knownList } from './suggest.js';
+import { didYouMean, knownList, nearest } from './suggest.js';
 import type { CheckedComponent, SectionKey, ValidationContext } from './validate.js';
 import { KIND_OF, checkAgainstSchema, idProblem, warnAt } from './validate.js';
 
@@ -143,7 +143,7 @@ function dropIgnoredTelemetry(service: ConfigMap, ctx: ValidationContext): void 
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-function checkPipeline(pid: string, p: ConfigMap, sections: Sections, used: CheckedService['used'], ctx: ValidationContext): PipelineConfig | undefined {
+function checkPipeline(pid: string, p: ConfigMap, sections: Sections, types: KnownTypes, used: CheckedService['used'], ctx: ValidationContext): PipelineConfig | undefined {
   const path: PathSegment[] = ['service', 'pipelines', pid];
   const slash = pid.indexOf('/');
   const signalText = slash < 0 ? pid : pid.slice(0, slash);
@@ -179,8 +179,7 @@ function checkPipeline(pid: string, p: ConfigMap, sections: Sections, used: Chec
       used[section].add(id);
       const defined = sections[section].get(id);
       if (defined === undefined) {
-        const known = [...sections[section].keys()];
-        ctx.errors.push(configError(ctx.origins, at, `${kind} "${id}" is not defined`, `${didYouMean(id, known)}define it under ${section}:, or use one of: ${knownList(known)}`));
+        ctx.errors.push(configError(ctx.origins, at, `${kind} "${id}" is not defined`, undefinedRefFix(id, section, [...sections[section].keys()], types[section])));
         return;
       }
       const factory = defined.factory;
@@ -229,8 +228,24 @@ function resolveTelemetry(telemetry: unknown, ctx: ValidationContext): Telemetry
   };
 }
 
+/** The component types Ferry ships, per section, for hints on undefined references. */
+export type KnownTypes = Readonly<Record<SectionKey, readonly string[]>>;
+
+/**
+ * The fix for a reference to an undefined component: the nearest defined id if one
+ * is close; otherwise, when the name is (close to) a type Ferry has, how to define it.
+ */
+function undefinedRefFix(id: string, section: SectionKey, defined: readonly string[], types: readonly string[]): string {
+  const close = nearest(id, defined);
+  if (close !== undefined) return `did you mean "${close}"? define it under ${section}:, or use one of: ${knownList(defined)}`;
+  const type = id.split('/')[0] as string;
+  const typeMatch = types.includes(type) ? type : nearest(type, types);
+  const hint = typeMatch === undefined ? '' : `did you mean the "${typeMatch}" ${KIND_OF[section]}? `;
+  return `${hint}define it under ${section}:, or use one of: ${knownList(defined)}`;
+}
+
 /** Validate `service` and the graph it describes against the checked sections. */
-export function checkService(root: ConfigMap, sections: Sections, ctx: ValidationContext): CheckedService {
+export function checkService(root: ConfigMap, sections: Sections, types: KnownTypes, ctx: ValidationContext): CheckedService {
   const used: CheckedService['used'] = { receivers: new Set(), processors: new Set(), exporters: new Set(), extensions: new Set() };
   let service = root.service ?? {};
   if (!isConfigMap(service)) {
@@ -249,7 +264,7 @@ export function checkService(root: ConfigMap, sections: Sections, ctx: Validatio
   }
   for (const [pid, p] of Object.entries(declared)) {
     if (!isConfigMap(p)) continue;
-    const checked = checkPipeline(pid, p, sections, used, ctx);
+    const checked = checkPipeline(pid, p, sections, types, used, ctx);
     if (checked !== undefined) pipelines.push(checked);
   }
 
@@ -263,8 +278,7 @@ export function checkService(root: ConfigMap, sections: Sections, ctx: Validatio
     serviceExtensions.push(id);
     used.extensions.add(id);
     if (!sections.extensions.has(id)) {
-      const known = [...sections.extensions.keys()];
-      ctx.errors.push(configError(ctx.origins, at, `extension "${id}" is not defined`, `${didYouMean(id, known)}define it under extensions:, or use one of: ${knownList(known)}`));
+      ctx.errors.push(configError(ctx.origins, at, `extension "${id}" is not defined`, undefinedRefFix(id, 'extensions', [...sections.extensions.keys()], types.extensions)));
     }
   });
 

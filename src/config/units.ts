@@ -16,9 +16,12 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 export const DURATION_PATTERN = '^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$';
 const PART = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g;
 
-/** Milliseconds in a Go duration string ("1m30s" → 90000). Throws on a malformed one. */
+/**
+ * Milliseconds in a Go duration string ("1m30s" → 90000). A bare number is
+ * nanoseconds, as Go reads it (in practice: `timeout: 0`). Throws on a malformed one.
+ */
 export function parseDuration(value: string | number): number {
-  if (typeof value === 'number') return value;
+  if (typeof value === 'number') return value / 1e6;
   if (value === '0') return 0;
   if (!new RegExp(DURATION_PATTERN).test(value)) {
     throw new Error(`invalid duration "${value}": use a number with a unit, such as 200ms, 5s or 1m30s`);
@@ -28,9 +31,9 @@ export function parseDuration(value: string | number): number {
   return ms;
 }
 
-/** Schema for a duration property. */
+/** Schema for a duration property: a Go duration string, or the number 0 (YAML `timeout: 0`). */
 export function durationSchema(description: string, defaultValue?: string): SchemaObject {
-  const s: SchemaObject = { type: 'string', pattern: DURATION_PATTERN, description };
+  const s: SchemaObject = { type: ['string', 'integer'], pattern: DURATION_PATTERN, minimum: 0, maximum: 0, description };
   if (defaultValue !== undefined) s.default = defaultValue;
   return s;
 }
