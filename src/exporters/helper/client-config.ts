@@ -1,0 +1,42 @@
+// Client settings shared by network exporters (confighttp / configgrpc keys):
+// `headers` and `compression`, with the helpers that read them.
+import type { SchemaObject } from 'ajv';
+
+/** User-Agent of Ferry's exporters (HTTP header, and gRPC's primary user agent). */
+export const USER_AGENT = 'Ferry/0.1.0 (OpenTelemetry Collector in TypeScript)';
+
+/** `headers`: a map, or the Collector's list form `[{name, value}]`. */
+export type HeadersConfig = Readonly<Record<string, string>> | ReadonlyArray<{ readonly name: string; readonly value: string }>;
+
+export const headersSchema: SchemaObject = {
+  description: 'Headers added to every request (HTTP headers, or gRPC metadata). A map of name: value, or a list of {name, value}. Values are never logged.',
+  default: {},
+  oneOf: [
+    { type: 'object', additionalProperties: { type: 'string' } },
+    {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'value'],
+        properties: { name: { type: 'string', minLength: 1 }, value: { type: 'string' } },
+      },
+    },
+  ],
+};
+
+export function compressionSchema(defaultValue: 'gzip' | 'none'): SchemaObject {
+  return {
+    type: 'string',
+    enum: ['gzip', 'none', ''],
+    description: 'Compression of request bodies: gzip or none ("" means none).',
+    default: defaultValue,
+  };
+}
+
+/** The configured headers as [name, value] pairs, in order. */
+export function headerEntries(headers: HeadersConfig | undefined): Array<[string, string]> {
+  if (!headers) return [];
+  if (Array.isArray(headers)) return (headers as ReadonlyArray<{ name: string; value: string }>).map((h) => [h.name, h.value]);
+  return Object.entries(headers as Readonly<Record<string, string>>);
+}

@@ -1,0 +1,15 @@
+// The exporter helper's public face: createExporter, the shared config schema
+// fragments, and the classification of transport outcomes.
+export { createExporter, type ExporterOptions } from './exporter.js';
+export {
+  Backoff,
+  DEFAULT_RETRY_ON_FAILURE,
+  retryOnFailureSchema,
+  retrySettings,
+  timeoutSchema,
+  validateRetryOnFailure,
+  type RetryOnFailureConfig,
+  type RetrySettings,
+} from './retry.js';
+export { GrpcCode, grpcRetryDelayMs, grpcStatusError, httpStatusError, networkError, parseRetryAfter, type GrpcStatusLike, type HttpHeaders } from './errors.js';
+export { USER_AGENT, compressionSchema, headersSchema, headerEntries, type HeadersConfig } from './client-config.js';

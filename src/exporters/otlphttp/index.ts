@@ -1,0 +1,147 @@
+// The `otlphttp` exporter: encodes each batch as an OTLP/HTTP request (protobuf or JSON,
+// gzip by default) and POSTs it; the exporter helper retries what the spec says to retry.
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
+import { PermanentError, RetryableError, errorMessage } from '../../consumer.js';
+import { loadTlsClient } from '../../config/tls-client.js';
+import { parseDuration } from '../../config/units.js';
+import type { Batch } from '../../pdata/batch.js';
+import { decodeJsonExportResponse, decodeJsonStatus, encodeJsonExportRequest } from '../../pdata/json.js';
+import { decodeExportResponse, decodeStatus, encodeExportRequest, type ExportResponse } from '../../pdata/proto.js';
+import type { Signal } from '../../pdata/types.js';
+import { SIGNALS } from '../../pdata/types.js';
+import { USER_AGENT, headerEntries } from '../helper/client-config.js';
+import { httpStatusError, networkError } from '../helper/errors.js';
+import { createExporter } from '../helper/exporter.js';
+import { retrySettings } from '../helper/retry.js';
+import { configSchema, signalUrl, validate, type OtlpHttpConfig } from './config.js';
+import { createHttpClient, type HttpClient, type HttpResponse } from './http-client.js';
+
+export type { OtlpHttpConfig } from './config.js';
+
+const gzip = promisify(gzipCallback);
+
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+/** As the Collector: read at most 64 KiB of a response. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Headers the exporter owns: a configured value would corrupt the request. */
+const RESERVED_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection']);
+
+/** The URL without credentials, for logs and error messages. */
+function redact(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  return copy.href;
+}
+
+function contentType(res: HttpResponse): string {
+  const value = res.headers['content-type'] ?? '';
+  return value.split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** The server's message from an error body: google.rpc.Status (protobuf or JSON) when it is one, else the text. */
+function serverMessage(res: HttpResponse): string {
+  if (res.body.byteLength === 0) return '';
+  const type = contentType(res);
+  try {
+    if (type === PROTOBUF) return decodeStatus(res.body).message;
+    if (type === JSON_TYPE) return decodeJsonStatus(res.body.toString('utf8')).message;
+  } catch {
+    // Not a Status after all: fall back to the raw text.
+  }
+  return res.body.toString('utf8', 0, Math.min(res.body.byteLength, 512)).replace(/\s+/g, ' ');
+}
+
+function partialSuccess(signal: Signal, res: HttpResponse): ExportResponse {
+  if (res.body.byteLength === 0) return {};
+  const type = contentType(res);
+  if (type === PROTOBUF) return decodeExportResponse(signal, res.body);
+  if (type === JSON_TYPE) return decodeJsonExportResponse(signal, res.body.toString('utf8'));
+  return {};
+}
+
+function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): Exporter {
+  const urls = new Map<Signal, URL>();
+  for (const signal of SIGNALS) {
+    const url = signalUrl(config, signal);
+    if (url) urls.set(signal, new URL(url));
+  }
+  const json = config.encoding === 'json';
+  const compress = config.compression === 'gzip';
+  const baseHeaders: Record<string, string> = { 'content-type': json ? JSON_TYPE : PROTOBUF, 'user-agent': USER_AGENT };
+  for (const [name, value] of headerEntries(config.headers)) {
+    if (!RESERVED_HEADERS.has(name.toLowerCase())) baseHeaders[name.toLowerCase()] = value;
+  }
+  if (compress) baseHeaders['content-encoding'] = 'gzip';
+  let client: HttpClient | undefined;
+
+  async function send(batch: Batch, signal: AbortSignal): Promise<void> {
+    const url = urls.get(batch.signal);
+    if (!url) {
+      throw new PermanentError(`no endpoint for ${batch.signal}: set endpoint or ${batch.signal}_endpoint in exporter ${ctx.id}`);
+    }
+    if (!client) throw new RetryableError(`exporter ${ctx.id} is not started`);
+    let body: Uint8Array;
+    try {
+      body = json ? Buffer.from(encodeJsonExportRequest(batch.signal, batch.resources)) : encodeExportRequest(batch.signal, batch.resources);
+    } catch (err) {
+      throw new PermanentError(`cannot encode ${batch.signal}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (compress) body = await gzip(body);
+    let res: HttpResponse;
+    try {
+      res = await client.post(url, body, baseHeaders, signal);
+    } catch (err) {
+      throw networkError(err);
+    }
+    if (res.status < 200 || res.status > 299) {
+      throw httpStatusError(res.status, res.headers, serverMessage(res), `request to ${redact(url)}`);
+    }
+    let response: ExportResponse;
+    try {
+      response = partialSuccess(batch.signal, res);
+    } catch (err) {
+      // The server said 2xx: the data is in. Resending it over an unreadable body would duplicate it.
+      ctx.logger.warn('Could not read the export response; treating it as success.', { url: redact(url), error: errorMessage(err) });
+      return;
+    }
+    const partial = response.partialSuccess;
+    if (partial && (partial.rejected > 0 || partial.errorMessage)) {
+      ctx.logger.warn('Partial success response', { signal: batch.signal, rejected: partial.rejected, message: partial.errorMessage });
+    }
+  }
+
+  return createExporter(ctx, {
+    signals: SIGNALS,
+    send,
+    timeoutMs: parseDuration(config.timeout),
+    retry: retrySettings(config.retry_on_failure),
+    async start() {
+      client = createHttpClient({
+        tls: await loadTlsClient(config.tls),
+        keepAlive: !config.disable_keep_alives,
+        maxConnsPerHost: config.max_conns_per_host ?? 0,
+        idleTimeoutMs: parseDuration(config.idle_conn_timeout ?? '90s'),
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      });
+    },
+    async shutdown() {
+      client?.close();
+      client = undefined;
+    },
+  });
+}
+
+export const otlphttpExporter: ExporterFactory<OtlpHttpConfig> = {
+  kind: 'exporter',
+  type: 'otlphttp',
+  description: 'Sends logs, traces and metrics over OTLP/HTTP (protobuf or JSON), with retry and gzip.',
+  signals: SIGNALS,
+  configSchema,
+  validate,
+  create: createOtlpHttpExporter,
+};
