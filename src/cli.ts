@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// `ferry`: run the collector, validate a configuration, or list the components.
+// Exit codes: 0 ok, 1 invalid configuration or failed start, 2 bad usage.
+import { readFileSync } from 'node:fs';
+import { format, parseArgs } from 'node:util';
+import { logVerbosity, setLogger, setLogVerbosity } from '@grpc/grpc-js';
+import { components } from './components.js';
+import { formatConfigErrors, loadConfig } from './config/index.js';
+import type { ResolvedConfig } from './config/types.js';
+import { errorMessage } from './consumer.js';
+import { parseDuration } from './config/units.js';
+import { Service } from './service/service.js';
+import { createLogger } from './telemetry/logger.js';
+import { printComponents } from './cli/components.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const DEFAULT_CONFIG = new URL('../configs/default.yaml', import.meta.url);
+
+const HELP = `ferry ${VERSION} — an OpenTelemetry Collector in TypeScript
+
+Usage:
+  ferry [--config FILE]... [--set KEY=VALUE]...   run the collector
+  ferry validate [--config FILE]...                check a configuration and exit
+  ferry components [--json]                        list receivers, processors, exporters, extensions
+
+Options:
+  -c, --config SOURCE      a configuration file, or file:PATH, env:VAR, yaml:KEY::SUB: VALUE;
+                           repeat to merge several in order (later wins). With none, the
+                           embedded sidecar default (configs/default.yaml) is used.
+      --set KEY=VALUE      override one value, e.g. --set exporters::debug::verbosity=detailed
+      --shutdown-timeout D how long SIGTERM/SIGINT may take to drain (default 10s)
+  -h, --help               this help
+  -v, --version            the version
+
+Signals: SIGTERM or SIGINT stop receivers, flush processors and drain exporters.
+Docs: README.md, and configs/ for ready-made configurations.
+`;
+
+interface CliArgs {
+  command: 'run' | 'validate' | 'components';
+  sources: (string | { name: string; text: string })[];
+  json: boolean;
+  shutdownTimeoutMs: number;
+}
+
+class UsageError extends Error {}
+
+function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c', multiple: true },
+        set: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        'shutdown-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (values.version) return 'version';
+  const [command = 'run', ...rest] = positionals;
+  if (command !== 'run' && command !== 'validate' && command !== 'components') {
+    throw new UsageError(`unknown command "${command}": expected validate, components, or none to run`);
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const sources: CliArgs['sources'] = [...(values.config ?? [])];
+  if (sources.length === 0) sources.push({ name: 'embedded:default.yaml', text: readFileSync(DEFAULT_CONFIG, 'utf8') });
+  for (const s of values.set ?? []) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set "${s}": expected KEY=VALUE, such as exporters::debug::verbosity=detailed`);
+    sources.push(`yaml:${s.slice(0, eq)}: ${s.slice(eq + 1)}`);
+  }
+  let shutdownTimeoutMs = 10_000;
+  if (values['shutdown-timeout'] !== undefined) {
+    try {
+      shutdownTimeoutMs = parseDuration(values['shutdown-timeout']);
+    } catch (err) {
+      throw new UsageError(`--shutdown-timeout: ${errorMessage(err)}`);
+    }
+  }
+  return { command, sources, json: values.json ?? false, shutdownTimeoutMs };
+}
+
+async function resolve(args: CliArgs): Promise<ResolvedConfig | undefined> {
+  const { config, errors, warnings } = await loadConfig({ sources: args.sources, env: process.env, components });
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  if (errors.length > 0 || !config) {
+    process.stderr.write(`ferry: invalid configuration (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${formatConfigErrors(errors)}\n`);
+    return undefined;
+  }
+  return config;
+}
+
+async function run(args: CliArgs): Promise<number> {
+  const config = await resolve(args);
+  if (!config) return 1;
+  const logger = createLogger({ level: config.telemetry.logs.level, encoding: config.telemetry.logs.encoding });
+  // grpc-js writes its own diagnostics to stderr; route them through our structured log
+  // (at debug: the errors that matter reach the user through the component that failed).
+  const grpcLog = logger.child({ library: 'grpc-js' });
+  setLogger({ error: (...a: unknown[]) => grpcLog.debug(format(...a)), info: (...a: unknown[]) => grpcLog.debug(format(...a)), debug: (...a: unknown[]) => grpcLog.debug(format(...a)) });
+  setLogVerbosity(config.telemetry.logs.level === 'debug' ? logVerbosity.DEBUG : logVerbosity.ERROR);
+  const service = new Service(config, { components, logger });
+  logger.info('starting ferry', { version: VERSION, config: config.sources });
+  try {
+    await service.start();
+  } catch (err) {
+    logger.error('failed to start', { error: errorMessage(err) });
+    return 1;
+  }
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn('second signal: exiting without waiting for the drain', { signal });
+        done(1);
+        return;
+      }
+      stopping = true;
+      logger.info('received signal, shutting down', { signal });
+      service.shutdown(args.shutdownTimeoutMs).then(
+        () => done(0),
+        (err: unknown) => {
+          logger.error('shutdown failed', { error: errorMessage(err) });
+          done(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseCli(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`ferry: ${err.message}\nRun "ferry --help" for usage.\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args === 'version') {
+    process.stdout.write(`ferry ${VERSION}\n`);
+    return 0;
+  }
+  switch (args.command) {
+    case 'components':
+      printComponents(components, args.json, (s) => process.stdout.write(s));
+      return 0;
+    case 'validate': {
+      const config = await resolve(args);
+      if (!config) return 1;
+      process.stdout.write(`configuration is valid: ${config.pipelines.length} pipeline(s): ${config.pipelines.map((p) => p.id).join(', ')}\n`);
+      return 0;
+    }
+    case 'run':
+      return run(args);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Servers are closed by now; anything left (a stuck socket) must not keep us alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`ferry: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

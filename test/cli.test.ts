@@ -1,0 +1,166 @@
+// The `ferry` command as a user meets it: help, version, components, validate with
+// actionable errors, and the embedded default config serving OTLP, metrics and health.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { components } from '../src/components.js';
+import { encodeExportRequest } from '../src/pdata/proto.js';
+import type { FerryProcess } from './helpers/ferry.js';
+import { metricValue, runFerryToEnd, startFerry, tempDir, writeConfig } from './helpers/ferry.js';
+import { waitFor } from './helpers/index.js';
+
+describe('ferry CLI', () => {
+  it('prints help and version', async () => {
+    const help = await runFerryToEnd(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('ferry validate');
+    expect(help.stdout).toContain('--config');
+    const version = await runFerryToEnd(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^ferry \d+\.\d+\.\d+/);
+  });
+
+  it('rejects an unknown command or flag with exit code 2 and a hint', async () => {
+    const r = await runFerryToEnd(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+    expect(r.stderr).toContain('ferry --help');
+    const f = await runFerryToEnd(['--nope']);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toContain("'--nope'");
+  });
+
+  it('lists every component with its signals', async () => {
+    const r = await runFerryToEnd(['components']);
+    expect(r.code).toBe(0);
+    for (const [kind, map] of [
+      ['receiver', components.receivers],
+      ['processor', components.processors],
+      ['exporter', components.exporters],
+      ['extension', components.extensions],
+    ] as const) {
+      for (const f of map.values()) {
+        const line = r.stdout.split('\n').find((l) => l.startsWith(kind) && l.split(/\s+/)[1] === f.type);
+        expect(line, `${kind} ${f.type}`).toBeDefined();
+        if ('signals' in f) expect(line).toContain(f.signals.join(','));
+      }
+    }
+    const json = JSON.parse((await runFerryToEnd(['components', '--json'])).stdout) as { type: string; configSchema: unknown }[];
+    expect(json.find((c) => c.type === 'otlphttp')?.configSchema).toBeTypeOf('object');
+  });
+
+  it('validates a good configuration without binding anything', async () => {
+    const cfg = writeConfig(`
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:1
+exporters:
+  debug:
+service:
+  pipelines:
+    logs:
+      receivers: [otlp]
+      exporters: [debug]
+`);
+    const r = await runFerryToEnd(['validate', '--config', cfg]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('configuration is valid');
+  });
+
+  it('reports every error in a bad configuration with file, path and fix, and exits 1', async () => {
+    const dir = tempDir();
+    const base = join(dir, 'base.yaml');
+    writeFileSync(
+      base,
+      `
+receivers:
+  otlp:
+    protocols:
+      http:
+exporters:
+  otlphttp/backend:
+    endpiont: http://127.0.0.1:9
+service:
+  pipelines:
+    logs:
+      receivers: [otlp]
+      exporters: [otlphttp/backend, fiel]
+`,
+    );
+    const overlay = join(dir, 'overlay.yaml');
+    writeFileSync(overlay, `processors:\n  batchh:\n`);
+    const r = await runFerryToEnd(['validate', '--config', base, '--config', overlay]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('base.yaml');
+    expect(r.stderr).toContain('exporters.otlphttp/backend');
+    expect(r.stderr).toContain('endpiont');
+    expect(r.stderr).toMatch(/did you mean "?endpoint"?/);
+    expect(r.stderr).toContain('fiel');
+    expect(r.stderr).toContain(`did you mean the "file" exporter? define it under exporters:`);
+    expect(r.stderr).toContain('overlay.yaml');
+    expect(r.stderr).toMatch(/did you mean "?batch"?/);
+  });
+
+  it('fails to start with a clear message when a port is taken, exit 1', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    const cfg = writeConfig(`
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:${port}
+exporters:
+  debug:
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [otlp]
+      exporters: [debug]
+`);
+    const r = await runFerryToEnd(['--config', cfg]);
+    blocker.close();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`127.0.0.1:${port}`);
+    expect(r.stderr).toContain('address already in use');
+  });
+});
+
+// The README's promise: `npm start` (no --config) serves OTLP on 4317/4318,
+// self-metrics on 8888 and health on 13133, and prints what it receives.
+describe('ferry with the embedded default configuration', () => {
+  let ferry: FerryProcess;
+  beforeAll(async () => {
+    ferry = await startFerry([]);
+  });
+  afterAll(async () => {
+    const code = await ferry?.stop();
+    expect(code).toBe(0);
+    expect(ferry.stderr()).toContain('shutdown complete');
+  });
+
+  it('is healthy, serves self-metrics, and prints received logs via the debug exporter', async () => {
+    const health = await fetch('http://127.0.0.1:13133/');
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { status: string }).status).toBe('Server available');
+
+    const body = encodeExportRequest('logs', [
+      { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'default-test' } }] }, scopeLogs: [{ logRecords: [{ body: { stringValue: 'hi' }, attributes: [] }, { body: { stringValue: 'there' }, attributes: [] }] }] },
+    ]);
+    // A broken client first: the collector answers 400 and keeps serving.
+    const bad = await fetch('http://127.0.0.1:4318/v1/logs', { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from([0x0a, 0xff, 0xff]) });
+    expect(bad.status).toBe(400);
+    const ok = await fetch('http://127.0.0.1:4318/v1/logs', { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    expect(ok.status).toBe(200);
+    await waitFor(() => /log records["']?: 2/.test(ferry.stdout()), 'debug exporter output');
+    expect(await metricValue('http://127.0.0.1:8888/metrics', 'otelcol_receiver_accepted_log_records_total', { receiver: 'otlp', transport: 'http' })).toBe(2);
+  });
+});
