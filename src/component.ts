@@ -2,6 +2,7 @@
 // factory with a type name, the signals it supports, a JSON Schema, and create().
 import type { SchemaObject } from 'ajv';
 import type { Consumer } from './consumer.js';
+import type { Batch } from './pdata/batch.js';
 import type { Signal } from './pdata/types.js';
 import type { Logger } from './telemetry/logger.js';
 import type { SelfTelemetry } from './telemetry/self.js';
@@ -60,7 +61,23 @@ export type SignalConsumers = Partial<Record<Signal, Consumer>>;
 
 export type Receiver = Lifecycle;
 export interface Processor extends Consumer, Lifecycle {}
-export interface Exporter extends Consumer, Lifecycle {}
+/** What an exporter's sending queue held: on disk (persistent) or in memory (lost at exit). */
+export interface QueueLeftover {
+  readonly persistent: boolean;
+  readonly items: number;
+  readonly requests: number;
+}
+export interface Exporter extends Consumer, Lifecycle {
+  /**
+   * Drain until `deadlineMs` (a Date.now() time; the service's shutdown deadline), then close.
+   * `handOver`: a memory queue keeps what it could not send for takeLeftover() instead of dropping it.
+   */
+  shutdown(deadlineMs?: number, options?: { readonly handOver?: boolean }): Promise<void>;
+  /** What the sending queue holds now; after shutdown, what it left. Absent: no queue to report. */
+  queueLeftover?(): QueueLeftover;
+  /** After shutdown with handOver: the batches left in a memory queue, once, for a successor to take. */
+  takeLeftover?(): Batch[];
+}
 export type Extension = Lifecycle;
 
 export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
@@ -73,6 +90,8 @@ export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
 export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
   readonly kind: 'processor';
   readonly signals: readonly Signal[];
+  /** Checks that depend on the signal of a pipeline the processor is listed in (paths as in validate()). */
+  validateForSignal?(config: C, signal: Signal): ConfigProblem[];
   /** One instance per pipeline. */
   create(config: C, ctx: ProcessorContext, next: Consumer): Processor;
 }

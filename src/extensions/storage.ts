@@ -11,8 +11,25 @@ export interface StorageClient {
   close(): Promise<void>;
 }
 
+/** A disk budget shared by every user of one storage extension (file_storage `max_size_mib`). */
+export interface DiskQuota {
+  /** Take `bytes` from the budget; false (and nothing taken) when they do not fit. */
+  tryReserve(bytes: number): boolean;
+  /** Count bytes written whatever the budget (acknowledgements, small checkpoints). */
+  add(bytes: number): void;
+  /** Give back bytes of files removed or writes that failed. */
+  release(bytes: number): void;
+  readonly usedBytes: number;
+  /** 0 means no limit. */
+  readonly limitBytes: number;
+}
+
 export interface StorageExtension extends Extension {
   readonly storage: true;
+  /** Whether writes are fsync'd before they count as done (file_storage `fsync`). */
+  readonly fsync?: boolean;
+  /** The disk budget, when the extension has one. */
+  readonly quota?: DiskQuota;
   /** A client whose keys belong to one component (`exporter`, `otlphttp/backend`, optional sub-name). */
   getClient(kind: ComponentKind, componentId: string, name?: string): Promise<StorageClient>;
   /**

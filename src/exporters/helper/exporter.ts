@@ -1,10 +1,13 @@
-// The exporter helper: wraps an exporter's "send this batch" with the per-attempt
-// timeout, retry with backoff, self-metrics and failure logs every exporter shares.
+// The exporter helper: wraps an exporter's "send this batch" with the sending queue,
+// the per-attempt timeout, retry with backoff, self-metrics and failure logs every exporter shares.
 import type { ComponentContext, Exporter, Host } from '../../component.js';
-import { PermanentError, RetryableError, toConsumerError, type ConsumerError } from '../../consumer.js';
+import { PermanentError, RetryableError } from '../../consumer.js';
 import { countItems, type Batch } from '../../pdata/batch.js';
 import type { Signal } from '../../pdata/types.js';
-import { Backoff, type RetrySettings } from './retry.js';
+import { SendingQueue, type QueueLeftover } from './queue.js';
+import type { SendingQueueSettings } from './queue-config.js';
+import type { RetrySettings } from './retry.js';
+import { SendFailure, sendWithRetry, type SendLoopOptions } from './send.js';
 
 export interface ExporterOptions {
   /** The signals this exporter accepts; any other batch is refused as permanent. */
@@ -18,6 +21,8 @@ export interface ExporterOptions {
   /** Time limit of one attempt in ms; 0 = none. */
   readonly timeoutMs: number;
   readonly retry: RetrySettings;
+  /** `sending_queue` resolved by sendingQueueSettings(); undefined sends while the sender waits. */
+  readonly queue?: SendingQueueSettings;
   /** Open clients and connections; called once before the first batch. */
   start?(host: Host): Promise<void>;
   /** Close clients; called once after every in-flight attempt has settled. */
@@ -26,107 +31,52 @@ export interface ExporterOptions {
   readonly random?: () => number;
 }
 
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** An exporter built by the helper: its shutdown takes the service's deadline, and it reports what its queue holds. */
+export interface QueuedExporter extends Exporter {
+  /** Drain until `deadlineMs` (a Date.now() time; default: 5 s from now), then close. */
+  shutdown(deadlineMs?: number, options?: { readonly handOver?: boolean }): Promise<void>;
+  /** What the sending queue holds now; after shutdown, what it left (on disk, or dropped). Zero without a queue. */
+  queueLeftover(): QueueLeftover;
+  /** After shutdown with handOver: the batches a memory queue had not sent, once. */
+  takeLeftover(): Batch[];
 }
 
-function describeMs(ms: number): string {
-  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
+export type { QueueLeftover } from './queue.js';
 
 /**
- * Build an Exporter from a send function. consume() settles once the batch is sent,
- * or rejects: PermanentError as soon as the backend refuses the data for good;
- * RetryableError once retries are exhausted (max_elapsed_time), disabled, or cut short
- * by shutdown, so that the sender may retry in its turn (at-least-once).
+ * Build an Exporter from a send function. With a sending queue, consume() settles once
+ * the batch is queued (in memory, or durably in the queue's log) and consumers send it
+ * with retry. Without one, consume() settles once the batch is sent, or rejects:
+ * PermanentError as soon as the backend refuses the data for good; RetryableError once
+ * retries are exhausted (max_elapsed_time), disabled, or cut short by shutdown, so that
+ * the sender may retry in its turn (at-least-once).
  */
-export function createExporter(ctx: ComponentContext, options: ExporterOptions): Exporter {
-  const { retry, timeoutMs } = options;
+export function createExporter(ctx: ComponentContext, options: ExporterOptions): QueuedExporter {
   const metrics = ctx.telemetry.forExporter(ctx.id);
   const stopping = new AbortController();
+  /** The shutdown deadline: aborts attempts still on the wire. */
+  const hardStop = new AbortController();
   const inFlight = new Set<Promise<void>>();
+  const sendLoop: SendLoopOptions = { send: options.send, timeoutMs: options.timeoutMs, retry: options.retry, random: options.random, logger: ctx.logger };
+  const queue = options.queue ? new SendingQueue({ ctx, settings: options.queue, sendLoop, metrics }) : undefined;
   let shutdownPromise: Promise<void> | undefined;
 
-  async function attempt(batch: Batch): Promise<void> {
-    if (timeoutMs <= 0) return options.send(batch, new AbortController().signal);
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    // Racing the send against the timer keeps the limit even for a send that ignores its signal.
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new RetryableError(`request timed out after ${describeMs(timeoutMs)}`);
-        controller.abort(err);
-        reject(err);
-      }, timeoutMs);
-    });
+  async function sendNow(batch: Batch, items: number): Promise<void> {
     try {
-      await Promise.race([options.send(batch, controller.signal), timedOut]);
-    } catch (err) {
-      // The send's own rejection after an abort (AbortError, CANCELLED) is the timeout's echo.
-      if (controller.signal.aborted) throw controller.signal.reason;
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  function fail(batch: Batch, items: number, err: ConsumerError, attempts: number): never {
-    metrics.sendFailed(batch.signal, items);
-    ctx.logger.warn('Exporting failed; the error goes back to the sender.', {
-      signal: batch.signal,
-      items,
-      attempts,
-      retryable: err.retryable,
-      error: err.message,
-    });
-    throw err;
-  }
-
-  async function run(batch: Batch, items: number): Promise<void> {
-    const deadline = retry.maxElapsedTimeMs > 0 ? Date.now() + retry.maxElapsedTimeMs : Infinity;
-    const backoff = new Backoff(retry, options.random);
-    for (let attempts = 1; ; attempts++) {
-      let err: ConsumerError;
-      try {
-        await attempt(batch);
-        metrics.sent(batch.signal, items);
-        return;
-      } catch (e) {
-        err = toConsumerError(e);
-      }
-      if (!err.retryable) fail(batch, items, new PermanentError(`not retryable: ${err.message}`, { cause: err }), attempts);
-      if (!retry.enabled) fail(batch, items, err, attempts);
-      const hint = err instanceof RetryableError ? err.retryAfterMs : undefined;
-      const reason = err instanceof RetryableError ? err.reason : 'unavailable';
-      // As the Collector does: the server's Retry-After lengthens the wait, never shortens it.
-      const delay = Math.max(backoff.next(), hint ?? 0);
-      if (Date.now() + delay > deadline) {
-        const exhausted = new RetryableError(`no more retries left after ${attempts} attempts: ${err.message}`, { cause: err, retryAfterMs: hint, reason });
-        fail(batch, items, exhausted, attempts);
-      }
-      ctx.logger.info('Exporting failed. Will retry the request after interval.', {
+      await sendWithRetry(sendLoop, batch, items, { stopWaiting: stopping.signal, abortAttempt: hardStop.signal });
+    } catch (e) {
+      const f = e instanceof SendFailure ? e : new SendFailure('stopped', new RetryableError(String(e)), 0);
+      metrics.sendFailed(batch.signal, items);
+      ctx.logger.warn('Exporting failed; the error goes back to the sender.', {
         signal: batch.signal,
         items,
-        attempts,
-        interval: describeMs(delay),
-        error: err.message,
+        attempts: f.attempts,
+        retryable: f.error.retryable,
+        error: f.error.message,
       });
-      if (!(await sleep(delay, stopping.signal))) {
-        fail(batch, items, new RetryableError(`exporter is shutting down: ${err.message}`, { cause: err, retryAfterMs: hint, reason }), attempts);
-      }
+      throw f.error;
     }
+    metrics.sent(batch.signal, items);
   }
 
   return {
@@ -138,10 +88,13 @@ export function createExporter(ctx: ComponentContext, options: ExporterOptions):
         return Promise.reject(new PermanentError(`exporter ${ctx.id} does not export ${batch.signal}`));
       }
       if (stopping.signal.aborted) {
-        metrics.sendFailed(batch.signal, items);
+        if (queue) metrics.enqueueFailed(batch.signal, items);
+        else metrics.sendFailed(batch.signal, items);
         return Promise.reject(new RetryableError(`exporter ${ctx.id} is shut down`));
       }
-      const running = run(batch, items);
+      // Nothing to deliver: an empty request would only cost the backend a round trip.
+      if (items === 0 && queue) return Promise.resolve();
+      const running = queue ? queue.enqueue(batch, items) : sendNow(batch, items);
       const tracked = running.then(
         () => undefined,
         () => undefined,
@@ -153,16 +106,28 @@ export function createExporter(ctx: ComponentContext, options: ExporterOptions):
 
     async start(host: Host): Promise<void> {
       await options.start?.(host);
+      await queue?.start(host);
     },
 
-    shutdown(): Promise<void> {
+    shutdown(deadlineMs?: number, shutdownOptions?: { readonly handOver?: boolean }): Promise<void> {
       shutdownPromise ??= (async () => {
-        // Waits for retries end now; attempts already on the wire finish (within `timeout`).
+        // No new batches; without a queue, waits for retries end now and attempts on the wire finish (within `timeout`).
         stopping.abort();
+        await queue?.shutdown(deadlineMs, shutdownOptions?.handOver ?? false);
+        const timer = deadlineMs === undefined ? undefined : setTimeout(() => hardStop.abort(), Math.max(0, deadlineMs - Date.now()));
         await Promise.all([...inFlight]);
+        clearTimeout(timer);
         await options.shutdown?.();
       })();
       return shutdownPromise;
+    },
+
+    queueLeftover(): QueueLeftover {
+      return queue?.queueLeftover() ?? { persistent: false, items: 0, requests: 0 };
+    },
+
+    takeLeftover(): Batch[] {
+      return queue?.takeLeftover() ?? [];
     },
   };
 }

@@ -1,6 +1,15 @@
 // The exporter helper's public face: createExporter, the shared config schema
 // fragments, and the classification of transport outcomes.
-export { createExporter, type ExporterOptions } from './exporter.js';
+export { createExporter, type ExporterOptions, type QueuedExporter, type QueueLeftover } from './exporter.js';
+export {
+  DEFAULT_SENDING_QUEUE,
+  sendingQueueSchema,
+  sendingQueueSettings,
+  validateSendingQueue,
+  type SendingQueueConfig,
+  type SendingQueueSettings,
+} from './queue-config.js';
+export type { SizerType } from './sizer.js';
 export {
   Backoff,
   DEFAULT_RETRY_ON_FAILURE,

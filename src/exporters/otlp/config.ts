@@ -5,6 +5,7 @@ import type { ConfigProblem } from '../../component.js';
 import { durationSchema } from '../../config/units.js';
 import { tlsClientSchema, validateTlsClient, type TlsClientConfig } from '../../config/tls-client.js';
 import { compressionSchema, headersSchema, type HeadersConfig } from '../helper/client-config.js';
+import { sendingQueueSchema, validateSendingQueue, type SendingQueueConfig } from '../helper/queue-config.js';
 import { retryOnFailureSchema, timeoutSchema, validateRetryOnFailure, type RetryOnFailureConfig } from '../helper/retry.js';
 
 export interface KeepaliveConfig {
@@ -20,6 +21,7 @@ export interface OtlpGrpcConfig {
   compression: 'gzip' | 'none' | '';
   timeout: string;
   retry_on_failure: RetryOnFailureConfig;
+  sending_queue: SendingQueueConfig;
   balancer_name: 'pick_first' | 'round_robin' | '';
   keepalive?: KeepaliveConfig;
   authority?: string;
@@ -42,6 +44,7 @@ export const configSchema: SchemaObject = {
     compression: compressionSchema('gzip'),
     timeout: timeoutSchema('5s'),
     retry_on_failure: retryOnFailureSchema,
+    sending_queue: sendingQueueSchema,
     balancer_name: {
       type: 'string',
       enum: ['pick_first', 'round_robin', ''],
@@ -92,6 +95,6 @@ export function validate(config: OtlpGrpcConfig): ConfigProblem[] {
       problems.push({ path: 'endpoint', message: `invalid port "${m[2] ?? ''}"`, fix: 'use a port number between 0 and 65535, e.g. :4317' });
     }
   }
-  problems.push(...validateTlsClient(config.tls), ...validateRetryOnFailure(config.retry_on_failure));
+  problems.push(...validateTlsClient(config.tls), ...validateRetryOnFailure(config.retry_on_failure), ...validateSendingQueue(config.sending_queue));
   return problems;
 }

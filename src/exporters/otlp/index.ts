@@ -10,6 +10,7 @@ import { SIGNALS, type Signal } from '../../pdata/types.js';
 import { USER_AGENT, headerEntries } from '../helper/client-config.js';
 import { grpcStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
+import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { configSchema, grpcTarget, validate, type OtlpGrpcConfig } from './config.js';
 import { createGrpcClient, type GrpcClient } from './grpc-client.js';
@@ -64,6 +65,7 @@ function createOtlpGrpcExporter(config: OtlpGrpcConfig, ctx: ComponentContext): 
     send,
     timeoutMs: parseDuration(config.timeout),
     retry: retrySettings(config.retry_on_failure),
+    queue: sendingQueueSettings(config.sending_queue),
     async start() {
       // As configgrpc: plaintext only with tls.insecure (and no CA), unless the endpoint says https://.
       const plaintext = tlsDisabled(config.tls) && !https;

@@ -1,7 +1,5 @@
 // The `otlphttp` exporter: encodes each batch as an OTLP/HTTP request (protobuf or JSON,
 // gzip by default) and POSTs it; the exporter helper retries what the spec says to retry.
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError, errorMessage } from '../../consumer.js';
 import { loadTlsClient } from '../../config/tls-client.js';
@@ -14,13 +12,12 @@ import { SIGNALS } from '../../pdata/types.js';
 import { USER_AGENT, headerEntries } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
+import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { configSchema, signalUrl, validate, type OtlpHttpConfig } from './config.js';
-import { createHttpClient, type HttpClient, type HttpResponse } from './http-client.js';
+import { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpResponse } from './http-client.js';
 
 export type { OtlpHttpConfig } from './config.js';
-
-const gzip = promisify(gzipCallback);
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -72,6 +69,7 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
   }
   const json = config.encoding === 'json';
   const compress = config.compression === 'gzip';
+  const gzipLevel = config.compression_params?.level ?? DEFAULT_GZIP_LEVEL;
   const baseHeaders: Record<string, string> = { 'content-type': json ? JSON_TYPE : PROTOBUF, 'user-agent': USER_AGENT };
   for (const [name, value] of headerEntries(config.headers)) {
     if (!RESERVED_HEADERS.has(name.toLowerCase())) baseHeaders[name.toLowerCase()] = value;
@@ -91,7 +89,7 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
     } catch (err) {
       throw new PermanentError(`cannot encode ${batch.signal}: ${errorMessage(err)}`, { cause: err });
     }
-    if (compress) body = await gzip(body);
+    if (compress) body = await gzipBody(body, gzipLevel);
     let res: HttpResponse;
     try {
       res = await client.post(url, body, baseHeaders, signal);
@@ -120,6 +118,7 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
     send,
     timeoutMs: parseDuration(config.timeout),
     retry: retrySettings(config.retry_on_failure),
+    queue: sendingQueueSettings(config.sending_queue),
     async start() {
       client = createHttpClient({
         tls: await loadTlsClient(config.tls),

@@ -16,6 +16,8 @@ import { selfSignedCert, type TestCert } from '../helper/tls.js';
 import { OtlpGrpcPeer } from './server.js';
 
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms', max_elapsed_time: '10s' };
+// These tests watch each send while its sender waits; the sending queue has its own tests (test/exporters/helper).
+const NO_QUEUE = { enabled: false };
 
 let peer: OtlpGrpcPeer | undefined;
 let exporter: Exporter | undefined;
@@ -30,7 +32,7 @@ afterEach(async () => {
 function createExporter(config: Record<string, unknown>) {
   const telemetry = new SelfTelemetry({ defaultMetrics: false });
   const logger = recordingLogger();
-  const cfg = withDefaults<OtlpGrpcConfig>(configSchema, { retry_on_failure: FAST_RETRY, ...config });
+  const cfg = withDefaults<OtlpGrpcConfig>(configSchema, { retry_on_failure: FAST_RETRY, sending_queue: NO_QUEUE, ...config });
   expect(otlpExporter.validate?.(cfg)).toEqual([]);
   const created = otlpExporter.create(cfg, { id: 'otlp/test', kind: 'exporter', logger, telemetry });
   exporter = created;

@@ -13,6 +13,8 @@ import { selfSignedCert, type TestCert } from '../helper/tls.js';
 import { OtlpHttpPeer } from './server.js';
 
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms', max_elapsed_time: '10s' };
+// These tests watch each send while its sender waits; the sending queue has its own tests (test/exporters/helper).
+const NO_QUEUE = { enabled: false };
 
 let peer: OtlpHttpPeer | undefined;
 let exporter: Exporter | undefined;
@@ -28,7 +30,7 @@ async function start(config: Record<string, unknown>, tls?: { cert: string; key:
   peer = await OtlpHttpPeer.start(tls);
   const telemetry = new SelfTelemetry({ defaultMetrics: false });
   const logger = recordingLogger();
-  const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: peer.url, retry_on_failure: FAST_RETRY, ...config });
+  const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: peer.url, retry_on_failure: FAST_RETRY, sending_queue: NO_QUEUE, ...config });
   expect(otlphttpExporter.validate?.(cfg)).toEqual([]);
   exporter = otlphttpExporter.create(cfg, { id: 'otlphttp/test', kind: 'exporter', logger, telemetry });
   await exporter.start(testHost);
@@ -89,7 +91,7 @@ describe('otlphttp exporter: what arrives', () => {
     const first = await start({});
     await first.exporter.shutdown();
     const url = first.peer.url;
-    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { logs_endpoint: `${url}/custom/logs`, traces_endpoint: `${url}/t`, retry_on_failure: FAST_RETRY });
+    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { logs_endpoint: `${url}/custom/logs`, traces_endpoint: `${url}/t`, retry_on_failure: FAST_RETRY, sending_queue: NO_QUEUE });
     expect(otlphttpExporter.validate?.(cfg)).toEqual([]);
     const perSignal = otlphttpExporter.create(cfg, { id: 'otlphttp/x', kind: 'exporter', logger: recordingLogger(), telemetry: new SelfTelemetry({ defaultMetrics: false }) });
     exporter = perSignal;
@@ -147,7 +149,7 @@ describe('otlphttp exporter: failures', () => {
   it('keeps credentials in the URL out of errors and logs', async () => {
     const { peer, exporter: plain, logger } = await start({ retry_on_failure: { enabled: false } });
     await plain.shutdown();
-    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: peer.url.replace('://', '://user:hunter2@'), retry_on_failure: { enabled: false } });
+    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: peer.url.replace('://', '://user:hunter2@'), retry_on_failure: { enabled: false }, sending_queue: NO_QUEUE });
     const withCreds = otlphttpExporter.create(cfg, { id: 'otlphttp/creds', kind: 'exporter', logger, telemetry: new SelfTelemetry({ defaultMetrics: false }) });
     exporter = withCreds;
     await withCreds.start(testHost);
@@ -197,7 +199,7 @@ describe('otlphttp exporter: failures', () => {
 
   it('treats a refused connection as retryable', async () => {
     const port = await freePort();
-    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: `http://127.0.0.1:${port}`, retry_on_failure: { enabled: false } });
+    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: `http://127.0.0.1:${port}`, retry_on_failure: { enabled: false }, sending_queue: NO_QUEUE });
     exporter = otlphttpExporter.create(cfg, { id: 'otlphttp/down', kind: 'exporter', logger: recordingLogger(), telemetry: new SelfTelemetry({ defaultMetrics: false }) });
     await exporter.start(testHost);
     const err = await exporter.consume(logsBatch()).catch((e: unknown) => e);
@@ -255,7 +257,9 @@ describe('otlphttp config', () => {
     expect(peer.requests[0]?.headers['x-team']).toBe('blue');
   });
 
-  it('refuses unknown keys such as sending_queue (not built yet)', () => {
-    expect(() => withDefaults(configSchema, { endpoint: 'http://x', sending_queue: { enabled: false } })).toThrow(/additionalProperties/);
+  it('takes sending_queue with the Collector\'s keys and defaults, and refuses unknown keys in it', () => {
+    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: 'http://x', sending_queue: { storage: 'file_storage/q' } });
+    expect(cfg.sending_queue).toEqual({ enabled: true, num_consumers: 10, queue_size: 1000, sizer: 'requests', block_on_overflow: true, wait_for_result: false, storage: 'file_storage/q' });
+    expect(() => withDefaults(configSchema, { endpoint: 'http://x', sending_queue: { queue_sise: 5 } })).toThrow(/additionalProperties/);
   });
 });

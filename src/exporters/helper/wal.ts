@@ -1,0 +1,370 @@
+// A write-ahead log in one directory: records appended to segment files with group
+// commit (one write + fsync for every append waiting), acknowledged per segment, and
+// segments deleted once everything in them is acknowledged.
+import { open, readdir, readFile, stat, unlink, appendFile, mkdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DiskQuota } from '../../extensions/storage.js';
+import { RECORD_HEADER_BYTES, ackEntry, parseAcks, parseSegment, payloadAt, recordHeader } from './wal-format.js';
+
+export interface WalOptions {
+  readonly dir: string;
+  /** fdatasync every group of appends before they resolve (and the directory after a new segment). */
+  readonly fsync: boolean;
+  /** A segment is closed and a new one started once it would grow past this. */
+  readonly segmentBytes: number;
+  /** The storage extension's disk budget; appends beyond it are refused with DiskFullError. */
+  readonly quota?: DiskQuota;
+}
+
+/** Where a record lives. */
+export interface WalRecord {
+  readonly segment: number;
+  readonly offset: number;
+  /** Payload bytes. */
+  readonly length: number;
+}
+
+export interface RecoveryReport {
+  readonly segments: number;
+  /** Intact records not yet acknowledged: handed to onRecord. */
+  readonly pending: number;
+  readonly corruptRegions: number;
+  readonly corruptBytes: number;
+  readonly tornBytes: number;
+}
+
+/** The disk budget (file_storage max_size_mib) would be exceeded. */
+export class DiskFullError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DiskFullError';
+  }
+}
+
+interface Segment {
+  readonly seq: number;
+  readonly path: string;
+  readonly ackPath: string;
+  /** Bytes in the file, as the quota counts them. */
+  bytes: number;
+  ackBytes: number;
+  records: number;
+  acked: number;
+  sealed: boolean;
+  deleted: boolean;
+  reader: Promise<FileHandle> | undefined;
+  pendingAcks: Buffer[];
+  /** Ack writes and the final delete of this segment, in order. */
+  chain: Promise<void>;
+}
+
+interface PendingAppend {
+  readonly payload: Uint8Array;
+  readonly total: number;
+  resolve(record: WalRecord): void;
+  reject(err: unknown): void;
+}
+
+const SEGMENT_FILE = /^(\d{16})\.seg$/;
+const ACK_FILE = /^(\d{16})\.ack$/;
+const name = (seq: number) => String(seq).padStart(16, '0');
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+export class WriteAheadLog {
+  private readonly segments = new Map<number, Segment>();
+  private active: Segment | undefined;
+  private writer: FileHandle | undefined;
+  private nextSeq: number;
+  private pending: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly options: WalOptions,
+    nextSeq: number,
+  ) {
+    this.nextSeq = nextSeq;
+  }
+
+  /**
+   * Open the log in `options.dir`, hand every intact unacknowledged record to
+   * `onRecord` (oldest first; the payload buffer is only valid during the call), and
+   * delete segments that hold nothing left to deliver. New records go to a new segment:
+   * an old segment's torn tail is never written after.
+   */
+  static async open(options: WalOptions, onRecord: (record: WalRecord, payload: Buffer) => void): Promise<{ wal: WriteAheadLog; report: RecoveryReport }> {
+    await mkdir(options.dir, { recursive: true });
+    const names = await readdir(options.dir);
+    const seqs = names.flatMap((n) => SEGMENT_FILE.exec(n)?.[1] ?? []).map(Number).sort((a, b) => a - b);
+    const wal = new WriteAheadLog(options, (seqs[seqs.length - 1] ?? 0) + 1);
+    let pending = 0;
+    let corruptRegions = 0;
+    let corruptBytes = 0;
+    let tornBytes = 0;
+    for (const seq of seqs) {
+      const seg = wal.track(seq);
+      const buf = await readFile(seg.path);
+      const parsed = parseSegment(buf);
+      let ackBuf: Buffer = Buffer.alloc(0);
+      try {
+        ackBuf = await readFile(seg.ackPath);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      const acked = parseAcks(ackBuf);
+      seg.bytes = buf.length;
+      seg.ackBytes = ackBuf.length;
+      seg.records = parsed.records.length;
+      seg.sealed = true;
+      corruptRegions += parsed.corruptRegions;
+      corruptBytes += parsed.corruptBytes;
+      tornBytes += parsed.tornBytes;
+      for (const r of parsed.records) {
+        if (acked.has(r.offset)) {
+          seg.acked++;
+          continue;
+        }
+        pending++;
+        onRecord({ segment: seq, offset: r.offset, length: r.length }, buf.subarray(r.offset + RECORD_HEADER_BYTES, r.offset + RECORD_HEADER_BYTES + r.length));
+      }
+      wal.compact(seg);
+    }
+    // An ack file whose segment is gone belongs to a delete cut short by a crash.
+    for (const n of names) {
+      const m = ACK_FILE.exec(n);
+      if (m && !wal.segments.has(Number(m[1]))) {
+        const path = join(options.dir, n);
+        const size = (await stat(path)).size;
+        await unlinkIfPresent(path);
+        options.quota?.release(size);
+      }
+    }
+    await Promise.all([...wal.segments.values()].map((s) => s.chain));
+    return { wal, report: { segments: seqs.length, pending, corruptRegions, corruptBytes, tornBytes } };
+  }
+
+  /** Bytes of segment and ack files this log holds now. */
+  get diskBytes(): number {
+    let n = 0;
+    for (const s of this.segments.values()) n += s.bytes + s.ackBytes;
+    return n;
+  }
+
+  /**
+   * Append one record; resolves once it is written (and fsync'd, with `fsync`) together
+   * with every other append that arrived meanwhile. Throws DiskFullError at once when
+   * the disk budget has no room for it.
+   */
+  append(payload: Uint8Array): Promise<WalRecord> {
+    if (this.closed) return Promise.reject(new Error('the write-ahead log is closed'));
+    const total = RECORD_HEADER_BYTES + payload.byteLength;
+    const quota = this.options.quota;
+    if (quota && !quota.tryReserve(total)) {
+      // Delivered records in the active segment still hold disk: close it so it can go.
+      if (!this.retireDeliveredActive() || !quota.tryReserve(total)) {
+        return Promise.reject(new DiskFullError(`storage is full: ${quota.usedBytes} of ${quota.limitBytes} bytes used, ${total} more needed`));
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ payload, total, resolve, reject });
+      this.flushing ??= this.flushLoop().finally(() => (this.flushing = undefined));
+    });
+  }
+
+  /** The payload of a record, checked against its CRC again (the disk may have changed under us). */
+  async read(record: WalRecord): Promise<Buffer> {
+    const seg = this.segments.get(record.segment);
+    if (!seg || seg.deleted) throw new Error(`segment ${record.segment} is gone`);
+    seg.reader ??= open(seg.path, 'r');
+    const fh = await seg.reader;
+    const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + record.length);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, record.offset);
+    const payload = payloadAt(buf.subarray(0, bytesRead), 0, record.length);
+    if (!payload) throw new Error(`record at ${name(record.segment)}.seg:${record.offset} is damaged`);
+    return payload;
+  }
+
+  /**
+   * Mark a record delivered (or given up for good). The ack reaches the file without
+   * fsync: losing it to an OS crash only means the record is sent once more.
+   */
+  ack(record: WalRecord): void {
+    const seg = this.segments.get(record.segment);
+    if (!seg || seg.deleted) return;
+    seg.acked++;
+    if (seg.sealed && seg.acked >= seg.records) {
+      this.compact(seg);
+      return;
+    }
+    seg.pendingAcks.push(ackEntry(record.offset));
+    if (seg.pendingAcks.length === 1) seg.chain = seg.chain.then(() => this.writeAcks(seg));
+  }
+
+  /** Finish pending writes and acks and close every file; later appends are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+    await this.writer?.close();
+    this.writer = undefined;
+    await Promise.all([...this.segments.values()].map((s) => s.chain));
+    await Promise.all([...this.segments.values()].map(async (s) => (s.reader ? (await s.reader).close() : undefined)));
+  }
+
+  private track(seq: number): Segment {
+    const seg: Segment = {
+      seq,
+      path: join(this.options.dir, `${name(seq)}.seg`),
+      ackPath: join(this.options.dir, `${name(seq)}.ack`),
+      bytes: 0,
+      ackBytes: 0,
+      records: 0,
+      acked: 0,
+      sealed: false,
+      deleted: false,
+      reader: undefined,
+      pendingAcks: [],
+      chain: Promise.resolve(),
+    };
+    this.segments.set(seq, seg);
+    return seg;
+  }
+
+  private async writeAcks(seg: Segment): Promise<void> {
+    if (seg.deleted || seg.pendingAcks.length === 0) return;
+    const data = Buffer.concat(seg.pendingAcks.splice(0));
+    try {
+      await appendFile(seg.ackPath, data);
+      // Acks are written whatever the budget: refusing one would only keep more data on disk.
+      // A segment deleted meanwhile had its bytes released already, and this file goes with it.
+      if (!seg.deleted) {
+        seg.ackBytes += data.length;
+        this.options.quota?.add(data.length);
+      }
+    } catch {
+      // A lost ack only means a duplicate after a restart; the next ack tries the file again.
+    }
+  }
+
+  /** Delete a sealed segment once everything in it is acknowledged. */
+  private compact(seg: Segment): void {
+    if (!seg.sealed || seg.deleted || seg.acked < seg.records) return;
+    seg.deleted = true;
+    seg.pendingAcks = [];
+    // Released now, not after the unlink, so an append waiting for room sees it at once.
+    this.options.quota?.release(seg.bytes + seg.ackBytes);
+    seg.chain = seg.chain.then(async () => {
+      if (seg.reader) await (await seg.reader).close().catch(() => undefined);
+      await unlinkIfPresent(seg.path).catch(() => undefined);
+      await unlinkIfPresent(seg.ackPath).catch(() => undefined);
+      this.segments.delete(seg.seq);
+    });
+  }
+
+  /** Seal the active segment when everything in it is delivered and nothing is being written. */
+  private retireDeliveredActive(): boolean {
+    const seg = this.active;
+    if (!seg || this.flushing || seg.records === 0 || seg.acked < seg.records) return false;
+    this.sealActive();
+    return true;
+  }
+
+  private sealActive(): void {
+    const seg = this.active;
+    if (!seg) return;
+    this.active = undefined;
+    const writer = this.writer;
+    this.writer = undefined;
+    seg.sealed = true;
+    seg.chain = seg.chain.then(() => writer?.close()).catch(() => undefined);
+    this.compact(seg);
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      let i = 0;
+      while (i < group.length) {
+        const first = group[i] as PendingAppend;
+        let seg: Segment;
+        try {
+          seg = await this.segmentFor(first.total);
+        } catch (err) {
+          for (const p of group.slice(i)) this.fail(p, err);
+          break;
+        }
+        const part: PendingAppend[] = [];
+        let bytes = 0;
+        for (; i < group.length; i++) {
+          const p = group[i] as PendingAppend;
+          if (part.length > 0 && seg.bytes + bytes + p.total > this.options.segmentBytes) break;
+          part.push(p);
+          bytes += p.total;
+        }
+        await this.writePart(seg, part, bytes);
+      }
+    }
+  }
+
+  /** The segment to write a record of `total` bytes to: the active one, or a new one when it is full. */
+  private async segmentFor(total: number): Promise<Segment> {
+    if (this.active && this.writer && (this.active.bytes === 0 || this.active.bytes + total <= this.options.segmentBytes)) return this.active;
+    this.sealActive();
+    const seg = this.track(this.nextSeq++);
+    // 'ax': a new file, never an old one reopened.
+    this.writer = await open(seg.path, 'ax');
+    if (this.options.fsync) await fsyncDir(this.options.dir);
+    this.active = seg;
+    return seg;
+  }
+
+  private async writePart(seg: Segment, part: PendingAppend[], bytes: number): Promise<void> {
+    const writer = this.writer as FileHandle;
+    const start = seg.bytes;
+    const buffers = part.flatMap((p) => [recordHeader(p.payload), p.payload]);
+    try {
+      const { bytesWritten } = await writer.writev(buffers);
+      if (bytesWritten !== bytes) throw new Error(`short write: ${bytesWritten} of ${bytes} bytes`);
+      if (this.options.fsync) await writer.datasync();
+    } catch (err) {
+      // Take the partial write back out; if even that fails, start a fresh segment next time.
+      try {
+        await writer.truncate(start);
+      } catch {
+        seg.bytes += bytes;
+        this.sealActive();
+      }
+      for (const p of part) this.fail(p, err);
+      return;
+    }
+    let offset = start;
+    seg.bytes += bytes;
+    seg.records += part.length;
+    for (const p of part) {
+      p.resolve({ segment: seg.seq, offset, length: p.payload.byteLength });
+      offset += p.total;
+    }
+  }
+
+  private fail(p: PendingAppend, err: unknown): void {
+    this.options.quota?.release(p.total);
+    p.reject(err);
+  }
+}
