@@ -9,9 +9,12 @@ import { formatConfigErrors, loadConfig } from './config/index.js';
 import type { ResolvedConfig } from './config/types.js';
 import { errorMessage } from './consumer.js';
 import { parseDuration } from './config/units.js';
+import { createReloader } from './service/reloader.js';
 import { Service } from './service/service.js';
+import { watchFiles } from './service/watch.js';
 import { createLogger } from './telemetry/logger.js';
 import { printComponents } from './cli/components.js';
+import { runExec } from './cli/exec.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const DEFAULT_CONFIG = new URL('../configs/default.yaml', import.meta.url);
@@ -22,17 +25,23 @@ Usage:
   ferry [--config FILE]... [--set KEY=VALUE]...   run the collector
   ferry validate [--config FILE]...                check a configuration and exit
   ferry components [--json]                        list receivers, processors, exporters, extensions
+  ferry exec [OPTIONS] -- CMD [ARGS]...            run CMD, ship its output (::{json}:: markers) as
+                                                   logs and metrics, exit with its code (ferry exec --help)
 
 Options:
   -c, --config SOURCE      a configuration file, or file:PATH, env:VAR, yaml:KEY::SUB: VALUE;
                            repeat to merge several in order (later wins). With none, the
                            embedded sidecar default (configs/default.yaml) is used.
       --set KEY=VALUE      override one value, e.g. --set exporters::debug::verbosity=detailed
-      --shutdown-timeout D how long SIGTERM/SIGINT may take to drain (default 10s)
+      --shutdown-timeout D how long SIGTERM/SIGINT may take to drain (default 10s); also
+                           what a reload gives the replaced components to drain
+      --watch-config       reload when a --config file changes (as on SIGHUP)
   -h, --help               this help
   -v, --version            the version
 
 Signals: SIGTERM or SIGINT stop receivers, flush processors and drain exporters.
+         SIGHUP reloads the configuration: an invalid one is logged and the running
+         one kept; a valid one replaces it without dropping data in flight.
 Docs: README.md, and configs/ for ready-made configurations.
 `;
 
@@ -41,6 +50,7 @@ interface CliArgs {
   sources: (string | { name: string; text: string })[];
   json: boolean;
   shutdownTimeoutMs: number;
+  watchConfig: boolean;
 }
 
 class UsageError extends Error {}
@@ -56,6 +66,7 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
         set: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         'shutdown-timeout': { type: 'string' },
+        'watch-config': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -86,7 +97,7 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
       throw new UsageError(`--shutdown-timeout: ${errorMessage(err)}`);
     }
   }
-  return { command, sources, json: values.json ?? false, shutdownTimeoutMs };
+  return { command, sources, json: values.json ?? false, shutdownTimeoutMs, watchConfig: values['watch-config'] ?? false };
 }
 
 async function resolve(args: CliArgs): Promise<ResolvedConfig | undefined> {
@@ -118,7 +129,21 @@ async function run(args: CliArgs): Promise<number> {
   }
   return new Promise<number>((done) => {
     let stopping = false;
+    const reload = createReloader({
+      service,
+      logger,
+      load: () => loadConfig({ sources: args.sources, env: process.env, components }),
+      timeoutMs: args.shutdownTimeoutMs,
+      onFatal: () => done(1),
+    });
+    process.on('SIGHUP', () => void reload('SIGHUP'));
+    const files = args.sources.flatMap((s) => (typeof s === 'string' ? configFilePath(s) : []));
+    const stopWatching = args.watchConfig
+      ? watchFiles(files, 300, (changed) => void reload(`changed: ${changed.join(', ')}`), (err) => logger.warn('cannot watch the configuration', { error: err.message }))
+      : () => undefined;
+    if (args.watchConfig) logger.info('watching the configuration for changes', { files });
     const stop = (signal: NodeJS.Signals) => {
+      stopWatching();
       if (stopping) {
         logger.warn('second signal: exiting without waiting for the drain', { signal });
         done(1);
@@ -139,7 +164,14 @@ async function run(args: CliArgs): Promise<number> {
   });
 }
 
+/** The file behind a --config source (a path or file:PATH); env: and yaml: sources have none. */
+function configFilePath(source: string): string[] {
+  if (source.startsWith('file:')) return [source.slice(5)];
+  return /^(env|yaml|http|https):/.test(source) ? [] : [source];
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'exec') return runExec(argv.slice(1));
   let args;
   try {
     args = parseCli(argv);

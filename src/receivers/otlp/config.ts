@@ -12,6 +12,16 @@ export const DEFAULT_GRPC_ENDPOINT = '127.0.0.1:4317';
 export const DEFAULT_HTTP_ENDPOINT = '127.0.0.1:4318';
 export const DEFAULT_MAX_RECV_MSG_SIZE_MIB = 4;
 export const DEFAULT_MAX_REQUEST_BODY_SIZE = mib(20);
+/** The Collector's confighttp server defaults (read_timeout: see DEFAULT_READ_TIMEOUT). */
+export const DEFAULT_READ_HEADER_TIMEOUT = '1m';
+export const DEFAULT_WRITE_TIMEOUT = '30s';
+export const DEFAULT_IDLE_TIMEOUT = '1m';
+/**
+ * The Collector's default is 0 (no limit); Go spends a goroutine on a stalled upload, Node
+ * a socket and its buffered body, so Ferry bounds the whole request by default (Node's own
+ * default requestTimeout is the same 5 minutes). Slow-loris bodies are cut after this.
+ */
+export const DEFAULT_READ_TIMEOUT = '5m';
 export const DEFAULT_URL_PATHS: Readonly<Record<Signal, string>> = { traces: '/v1/traces', metrics: '/v1/metrics', logs: '/v1/logs' };
 
 export interface KeepaliveConfig {
@@ -52,6 +62,10 @@ export interface HttpProtocolConfig {
   readonly logs_url_path?: string;
   readonly cors?: CorsConfig;
   readonly tls?: TlsServerConfig;
+  readonly read_timeout?: string;
+  readonly read_header_timeout?: string;
+  readonly write_timeout?: string;
+  readonly idle_timeout?: string;
 }
 
 /** As written in YAML: a protocol key that is present (even empty) enables that protocol. */
@@ -142,6 +156,16 @@ const httpSchema: SchemaObject = {
     traces_url_path: urlPath('traces'),
     metrics_url_path: urlPath('metrics'),
     logs_url_path: urlPath('logs'),
+    read_timeout: durationSchema(
+      'Longest time to receive a whole request, headers and body; a client still uploading after this is disconnected (slow-loris). 0: no limit. The Collector default is 0; Ferry bounds it.',
+      DEFAULT_READ_TIMEOUT,
+    ),
+    read_header_timeout: durationSchema('Longest time to receive the request headers; a client still sending them after this is disconnected. 0: use read_timeout.', DEFAULT_READ_HEADER_TIMEOUT),
+    write_timeout: durationSchema(
+      'Longest time from the end of the request headers to the end of the answer (the pipeline included); after it the connection is closed without an answer. 0: no limit.',
+      DEFAULT_WRITE_TIMEOUT,
+    ),
+    idle_timeout: durationSchema('How long a keep-alive connection may wait for its next request. 0: use read_timeout.', DEFAULT_IDLE_TIMEOUT),
     cors: {
       type: 'object',
       description: 'Cross-origin requests from browsers. Enabled when allowed_origins is not empty.',
@@ -212,6 +236,11 @@ export interface ResolvedHttp {
   readonly paths: Readonly<Record<Signal, string>>;
   readonly cors: ResolvedCors | undefined;
   readonly tls: TlsServerConfig | undefined;
+  /** Milliseconds; 0 = no limit. Zero header/idle timeouts already fell back to readTimeoutMs, as in Go's net/http. */
+  readonly readTimeoutMs: number;
+  readonly readHeaderTimeoutMs: number;
+  readonly writeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
 }
 
 /** A URL path as the Collector sanitizes it: relative paths get a leading "/". */
@@ -248,6 +277,9 @@ export function resolveGrpc(c: GrpcProtocolConfig): ResolvedGrpc {
 export function resolveHttp(c: HttpProtocolConfig): ResolvedHttp {
   const { host, port } = splitHostPort(c.endpoint ?? DEFAULT_HTTP_ENDPOINT, 4318);
   const origins = c.cors?.allowed_origins ?? [];
+  const readTimeoutMs = parseDuration(c.read_timeout ?? DEFAULT_READ_TIMEOUT);
+  const readHeaderTimeoutMs = parseDuration(c.read_header_timeout ?? DEFAULT_READ_HEADER_TIMEOUT);
+  const idleTimeoutMs = parseDuration(c.idle_timeout ?? DEFAULT_IDLE_TIMEOUT);
   return {
     host,
     port,
@@ -261,6 +293,10 @@ export function resolveHttp(c: HttpProtocolConfig): ResolvedHttp {
     // Like the Collector: CORS is on only when some origin is allowed.
     cors: origins.length === 0 ? undefined : { allowedOrigins: origins, allowedHeaders: c.cors?.allowed_headers ?? [], maxAge: c.cors?.max_age },
     tls: c.tls,
+    readTimeoutMs,
+    readHeaderTimeoutMs: readHeaderTimeoutMs === 0 ? readTimeoutMs : readHeaderTimeoutMs,
+    writeTimeoutMs: parseDuration(c.write_timeout ?? DEFAULT_WRITE_TIMEOUT),
+    idleTimeoutMs: idleTimeoutMs === 0 ? readTimeoutMs : idleTimeoutMs,
   };
 }
 

@@ -13,7 +13,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { ReceiverMetrics } from '../../telemetry/self.js';
 import type { InFlight } from '../helper.js';
 import { GrpcCode, clientAddress, consumeCounted, httpRefusal } from '../helper.js';
-import { readBody } from './body.js';
+import { discardRest, readBody } from './body.js';
 import type { ResolvedHttp } from './config.js';
 import { Cors } from './cors.js';
 import type { Encoding } from './wire.js';
@@ -37,6 +37,18 @@ const STATUS_CODE: Readonly<Record<number, number>> = {
   503: GrpcCode.UNAVAILABLE,
 };
 
+/**
+ * node:http's slow-client guards from the Collector's keys. Node checks them on a timer
+ * (every 30 s by default), so the check runs often enough for short configured timeouts.
+ */
+function serverTimeouts(config: ResolvedHttp): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const read = config.readTimeoutMs;
+  // Node refuses headersTimeout > requestTimeout; the whole-request limit wins anyway.
+  const headers = read > 0 && (config.readHeaderTimeoutMs === 0 || config.readHeaderTimeoutMs > read) ? read : config.readHeaderTimeoutMs;
+  const shortest = Math.min(...[read, headers].filter((t) => t > 0), 120_000);
+  return { requestTimeout: read, headersTimeout: headers, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(shortest / 4))) };
+}
+
 export class OtlpHttpServer {
   private server: Server | undefined;
   private draining = false;
@@ -56,16 +68,18 @@ export class OtlpHttpServer {
   async start(): Promise<string> {
     const { config } = this.options;
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    const timeouts = serverTimeouts(config);
     let server: Server;
     if (config.tls === undefined) {
-      server = createHttpServer(handler);
+      server = createHttpServer(timeouts, handler);
     } else {
       const tls = await loadTlsServer(config.tls);
       server = createHttpsServer(
-        { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined },
+        { ...timeouts, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined },
         handler,
       );
     }
+    server.keepAliveTimeout = config.idleTimeoutMs;
     this.server = server;
     return listen(server, config.host, config.port, 'otlp receiver');
   }
@@ -91,6 +105,13 @@ export class OtlpHttpServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const writeTimeoutMs = this.options.config.writeTimeoutMs;
+    if (writeTimeoutMs > 0) {
+      // Go's WriteTimeout: an answer not finished in time closes the connection. The
+      // pipeline call goes on; the sender sees a dropped connection and retries.
+      const timer = setTimeout(() => req.socket.destroy(), writeTimeoutMs);
+      res.once('close', () => clearTimeout(timer));
+    }
     const path = (req.url ?? '/').split('?', 1)[0] as string;
     const signal = this.routes.get(path);
     const encoding = encodingOf(req.headers['content-type']);
@@ -133,8 +154,9 @@ export class OtlpHttpServer {
       case 'aborted':
         return;
       case 'too-large':
-        // The rest of the body is not read: close the connection rather than drain it.
-        res.setHeader('connection', 'close');
+        // A body too large to hold is still read to its end and dropped, up to twice the
+        // limit, so the sender gets the 413; past that the connection is closed instead.
+        if (!discardRest(req, 2 * config.maxRequestBodySize)) res.setHeader('connection', 'close');
         this.fail(res, encoding, 413, body.message);
         return;
       case 'bad':

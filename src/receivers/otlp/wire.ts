@@ -1,7 +1,8 @@
 // The OTLP encodings the receiver speaks (binary protobuf and OTLP/JSON): request
 // decoding, the success response and the google.rpc.Status error body, per encoding.
+import { isUtf8 } from 'node:buffer';
 import { decodeJsonExportRequest, encodeJsonExportResponse, encodeJsonStatus } from '../../pdata/json.js';
-import { decodeExportRequest, encodeExportResponse, encodeStatus } from '../../pdata/proto.js';
+import { OtlpDecodeError, decodeExportRequest, encodeExportResponse, encodeStatus } from '../../pdata/proto.js';
 import type { ResourcesOf, Signal } from '../../pdata/types.js';
 
 export type Encoding = 'protobuf' | 'json';
@@ -20,9 +21,15 @@ export function encodingOf(contentType: string | undefined): Encoding | undefine
   return undefined;
 }
 
-/** Decode an Export*ServiceRequest body; throws OtlpDecodeError saying what is wrong. */
+/**
+ * Decode an Export*ServiceRequest body; throws OtlpDecodeError saying what is wrong.
+ * Invalid UTF-8 is refused in both encodings (protobufjs verifies proto3 strings, as
+ * protobuf-go does; JSON must be UTF-8 by RFC 8259) rather than silently rewritten.
+ */
 export function decodeRequest<S extends Signal>(signal: S, encoding: Encoding, body: Buffer): ResourcesOf[S] {
-  return encoding === 'protobuf' ? decodeExportRequest(signal, body) : decodeJsonExportRequest(signal, body.toString('utf8'));
+  if (encoding === 'protobuf') return decodeExportRequest(signal, body);
+  if (!isUtf8(body)) throw new OtlpDecodeError('invalid JSON: the request body is not valid UTF-8');
+  return decodeJsonExportRequest(signal, body.toString('utf8'));
 }
 
 function asBuffer(bytes: Uint8Array | string): Buffer {
