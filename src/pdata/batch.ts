@@ -1,5 +1,6 @@
 // A Batch is what flows between components: one signal's OTLP resources plus the
 // context of the request that brought them. Item counts feed self-metrics and sizers.
+import { lazyItemCount } from './lazy.js';
 import type { ResourceLogs, ResourceMetrics, ResourceSpans, Metric, Signal } from './types.js';
 
 /** Who sent a request: used by processors (`from_context`, `metadata_keys`). */
@@ -34,18 +35,24 @@ export function metricPointCount(m: Metric): number {
   return 0;
 }
 
-/** Log records, spans, or metric data points in the batch. */
+/** Log records, spans, or metric data points in the batch (items still undecoded are not decoded to count them). */
 export function countItems(batch: Batch): number {
   let n = 0;
   switch (batch.signal) {
     case 'logs':
-      for (const r of batch.resources) for (const s of r.scopeLogs) n += s.logRecords.length;
+      for (const r of batch.resources) for (const s of r.scopeLogs) n += lazyItemCount(s) ?? s.logRecords.length;
       return n;
     case 'traces':
-      for (const r of batch.resources) for (const s of r.scopeSpans) n += s.spans.length;
+      for (const r of batch.resources) for (const s of r.scopeSpans) n += lazyItemCount(s) ?? s.spans.length;
       return n;
     case 'metrics':
-      for (const r of batch.resources) for (const s of r.scopeMetrics) for (const m of s.metrics) n += metricPointCount(m);
+      for (const r of batch.resources) {
+        for (const s of r.scopeMetrics) {
+          const lazy = lazyItemCount(s);
+          if (lazy !== undefined) n += lazy;
+          else for (const m of s.metrics) n += metricPointCount(m);
+        }
+      }
       return n;
   }
 }
