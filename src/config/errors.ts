@@ -155,6 +155,9 @@ export function fromAjvError(err: ErrorObject, data: unknown, basePath: ConfigPa
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return configError(origins, at, `must be ${String(params.comparison)} ${String(params.limit)}, got ${describeValue(err.data)}`, description);
+    case 'not':
+      // `{not: {}}` marks a key Ferry knows but refuses (e.g. OTTL conditions); its description says why.
+      return configError(origins, at, 'is not supported', description);
     case 'anyOf':
     case 'oneOf':
       return configError(origins, at, `${describeValue(err.data)} does not match any allowed form`, description);

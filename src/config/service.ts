@@ -187,6 +187,11 @@ function checkPipeline(pid: string, p: ConfigMap, sections: Sections, types: Kno
       if (!factory.signals.includes(signal)) {
         const supported = factory.signals.join(', ');
         ctx.errors.push(configError(ctx.origins, at, `${kind} "${id}" (type ${defined.type}) does not support ${signal}`, `it supports ${supported === '' ? 'no signals' : supported}; remove it from pipeline "${pid}"`));
+      } else if (factory.kind === 'processor' && defined.valid && factory.validateForSignal) {
+        for (const p of factory.validateForSignal(defined.config, signal)) {
+          const sub = p.path === '' ? [] : p.path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+          ctx.errors.push(configError(ctx.origins, [section, id, ...sub], `${p.message} (the processor is in pipeline "${pid}")`, p.fix));
+        }
       }
     });
   }

@@ -86,9 +86,9 @@ export function createBatchProcessor(partial: Partial<BatchConfig>, ctx: Process
   };
 
   return {
-    // The processor builds new containers (batches, and a copy of a resource or scope
-    // split at send_batch_max_size) but never changes a batch it is given nor any item
-    // in it. Downstream mutators are covered too: the service ORs mutatesData along the
+    // The processor builds new containers (batches, merged resources and scopes, and a copy
+    // of a resource or scope split at send_batch_max_size) but never changes a batch it is
+    // given nor any item in it. Downstream mutators are covered too: the service ORs mutatesData along the
     // pipeline, so a pipeline whose later processor mutates gets its own copy upstream.
     mutatesData: false,
     async start() {},

@@ -8,6 +8,8 @@ import type { Batch, LogsBatch, RequestContext } from '../../../src/pdata/batch.
 import { countItems, makeBatch } from '../../../src/pdata/batch.js';
 import type { Metric, ResourceLogs } from '../../../src/pdata/types.js';
 import { SelfTelemetry } from '../../../src/telemetry/self.js';
+import { untouchedItems } from '../../../src/pdata/lazy.js';
+import { decodeExportRequest, encodeExportRequest } from '../../../src/pdata/proto.js';
 import { batchProcessor, createBatchProcessor } from '../../../src/processors/batch/index.js';
 import type { BatchConfig } from '../../../src/processors/batch/config.js';
 import { compileConfigSchema } from '../../../src/config/validate.js';
@@ -388,4 +390,78 @@ describe('batch processor', () => {
     ]);
     expect(tracesNext.batches.map(countItems)).toEqual([2]);
   });
+
+  it('merges identical resources and scopes from different callers, without touching their batches', async () => {
+    const next = new Downstream();
+    const p = make({ send_batch_size: 100, timeout: '10s' }, next);
+    // Same resource and scope (attributes in another order), then a second scope, then another resource.
+    const same = (tag: string, scopeName: string, n: number, attrs = [{ key: 'service.name', value: { stringValue: 'api' } }, { key: 'host', value: { stringValue: 'h1' } }]): LogsBatch =>
+      makeBatch('logs', [{ resource: { attributes: attrs }, scopeLogs: [{ scope: { name: scopeName, attributes: [] }, logRecords: Array.from({ length: n }, (_, i) => ({ body: { stringValue: `${tag}${i}` }, attributes: [] })) }] }]);
+    const a = same('a', 'lib', 2);
+    const b = same('b', 'lib', 1, [{ key: 'host', value: { stringValue: 'h1' } }, { key: 'service.name', value: { stringValue: 'api' } }]);
+    const c = same('c', 'other-lib', 1);
+    const d = same('d', 'lib', 1, [{ key: 'service.name', value: { stringValue: 'worker' } }]);
+    const e = same('e', 'lib', 1);
+    await Promise.all([a, b, c, d, e].map((x) => p.consume(x)).concat(p.shutdown()));
+    const sent = next.batches[0] as LogsBatch;
+    const shape = sent.resources.map((r) => ({
+      service: r.resource?.attributes.find((kv) => kv.key === 'service.name')?.value?.stringValue,
+      scopes: r.scopeLogs.map((s) => `${s.scope?.name}:${s.logRecords.map((l) => l.body?.stringValue).join(',')}`),
+    }));
+    expect(shape).toEqual([
+      { service: 'api', scopes: ['lib:a0,a1,b0,e0', 'other-lib:c0'] },
+      { service: 'worker', scopes: ['lib:d0'] },
+    ]);
+    // The callers' own containers are as they were.
+    for (const [x, n] of [[a, 2], [b, 1], [c, 1], [e, 1]] as const) {
+      expect(x.resources).toHaveLength(1);
+      expect(x.resources[0]!.scopeLogs).toHaveLength(1);
+      expect(x.resources[0]!.scopeLogs[0]!.logRecords).toHaveLength(n);
+    }
+  });
+
+  it('after merging, still fails exactly the callers whose items were in the failed batch', async () => {
+    const next = new Downstream();
+    next.failWhen = (b) => (next.batches.length === 1 ? new RetryableError(`first batch of ${countItems(b)} failed`) : undefined);
+    const p = make({ send_batch_size: 8, send_batch_max_size: 5, timeout: '10s' }, next);
+    const res = (name: string, tag: string, n: number): LogsBatch =>
+      makeBatch('logs', [{ resource: { attributes: [{ key: 'res', value: { stringValue: name } }] }, scopeLogs: [{ scope: { name: 's', attributes: [] }, logRecords: Array.from({ length: n }, (_, i) => ({ body: { stringValue: `${tag}${i}` }, attributes: [] })) }] }]);
+    // A and C share resource X; B is alone on Y. Pending becomes X[a0-a2, c0-c2], Y[b0-b1].
+    const a = track(p.consume(res('X', 'a', 3)));
+    const b = track(p.consume(res('Y', 'b', 2)));
+    const c = track(p.consume(res('X', 'c', 3)));
+    await a.promise;
+    expect(next.batches.map((x) => bodies2(x))).toEqual([['a0', 'a1', 'a2', 'c0', 'c1']]);
+    expect(a.error).toBeInstanceOf(RetryableError);
+    // C's last record is still pending: C settles (with the first failure) once that batch has.
+    expect(c.settled || b.settled).toBe(false);
+    await p.shutdown();
+    await Promise.all([b.promise, c.promise]);
+    expect(c.error).toBeInstanceOf(RetryableError);
+    expect(b.error).toBeUndefined();
+    expect(next.batches.map((x) => bodies2(x))).toEqual([['a0', 'a1', 'a2', 'c0', 'c1'], ['c2', 'b0', 'b1']]);
+  });
+
+  it('merges the resources of decoded requests without decoding their items to merge scopes', async () => {
+    const next = new Downstream();
+    const p = make({ send_batch_size: 100, timeout: '10s' }, next);
+    const request = (tag: string) =>
+      makeBatch(
+        'logs',
+        decodeExportRequest(
+          'logs',
+          encodeExportRequest('logs', [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] }, scopeLogs: [{ scope: { name: 'lib', attributes: [] }, logRecords: [{ body: { stringValue: tag }, attributes: [] }] }] }]),
+        ),
+      );
+    await Promise.all([p.consume(request('x')), p.consume(request('y')), p.shutdown()]);
+    const sent = next.batches[0] as LogsBatch;
+    expect(sent.resources).toHaveLength(1);
+    // Two scopes with the same identity: merging them would have meant decoding both.
+    expect(sent.resources[0]!.scopeLogs.map((s) => untouchedItems(s) !== undefined)).toEqual([true, true]);
+    expect(bodies2(sent)).toEqual(['x', 'y']);
+  });
 });
+
+function bodies2(batch: Batch): string[] {
+  return batch.signal === 'logs' ? batch.resources.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords.map((l) => String(l.body?.stringValue)))) : [];
+}

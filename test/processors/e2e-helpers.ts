@@ -1,0 +1,69 @@
+// Helpers for end-to-end processor tests: read what a file exporter wrote, flatten OTLP into
+// records with plain attributes, export through the OpenTelemetry SDK, and a test OTLP backend.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import type { Logger } from '@opentelemetry/api-logs';
+import type { Resource } from '@opentelemetry/resources';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { decodeJsonExportRequest } from '../../src/pdata/json.js';
+import { decodeExportRequest } from '../../src/pdata/proto.js';
+import type { ResourceLogs, ResourceMetrics, ResourceSpans, ResourcesOf, Signal } from '../../src/pdata/types.js';
+import { attrsOf } from './helpers.js';
+
+/** Each line the file exporter wrote, decoded: one line per batch it was given. */
+export function fileBatches<S extends Signal>(path: string, signal: S): ResourcesOf[S][] {
+  if (!existsSync(path)) return [];
+  const key = signal === 'logs' ? 'resourceLogs' : signal === 'traces' ? 'resourceSpans' : 'resourceMetrics';
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => key in o)
+    .map((o) => decodeJsonExportRequest(signal, o));
+}
+export const logsIn = (rs: ResourceLogs[]) => rs.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords.map((lr) => ({ resource: attrsOf(r.resource?.attributes), lr, a: attrsOf(lr.attributes) }))));
+export const spansIn = (rs: ResourceSpans[]) => rs.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((sp) => ({ resource: attrsOf(r.resource?.attributes), sp, a: attrsOf(sp.attributes) }))));
+export const pointsIn = (rs: ResourceMetrics[]) =>
+  rs.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.flatMap((m) => (m.sum?.dataPoints ?? m.gauge?.dataPoints ?? []).map((p) => ({ name: m.name, resource: attrsOf(r.resource?.attributes), a: attrsOf(p.attributes) })))));
+
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+export interface Result {
+  code: number;
+  error?: Error;
+}
+
+/** Emit log records through the SDK and export them with `exporter`, returning the SDK's export result. */
+export async function sdkExport(exporter: LogRecordExporter, resource: Resource, emit: (logger: Logger) => void): Promise<Result> {
+  const memory = new InMemoryLogRecordExporter();
+  const provider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
+  emit(provider.getLogger('e2e-processors', '1.0.0'));
+  await provider.forceFlush();
+  const records = memory.getFinishedLogRecords();
+  await provider.shutdown();
+  return new Promise((resolve) => exporter.export(records, (r) => resolve(r as Result)));
+}
+
+/** A test backend for OTLP/HTTP protobuf: decodes every request (gzip or not) and answers by `answer`. */
+export function backend(answer: (resources: ResourceLogs[], res: ServerResponse) => void): { server: Server; requests: ResourceLogs[][] } {
+  const requests: ResourceLogs[][] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      const resources = decodeExportRequest('logs', body);
+      requests.push(resources);
+      answer(resources, res);
+    });
+  });
+  return { server, requests };
+}
+export const listen = (s: Server, port: number) => new Promise<void>((r) => s.listen(port, '127.0.0.1', r));
+export const close = (s: Server | undefined) => new Promise((r) => (s ? (s.closeAllConnections(), s.close(r)) : r(undefined)));
+
