@@ -6,21 +6,33 @@ import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
 import { otlphttpExporter } from './exporters/otlphttp/index.js';
 import { healthCheckExtension } from './extensions/health_check/index.js';
+import { fileStorageExtension } from './extensions/file_storage/index.js';
 import { batchProcessor } from './processors/batch/index.js';
+import { attributesProcessor } from './processors/attributes/index.js';
+import { filterProcessor } from './processors/filter/index.js';
+import { memoryLimiterProcessor } from './processors/memory_limiter/index.js';
+import { resourceProcessor } from './processors/resource/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
+import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
 
 function byType<F extends { type: string }>(factories: readonly F[]): ReadonlyMap<string, F> {
   return new Map(factories.map((f) => [f.type, f]));
 }
 
 export const components: Components = {
-  receivers: byType<ReceiverFactory>([otlpReceiver as ReceiverFactory]),
-  processors: byType<ProcessorFactory>([batchProcessor as ProcessorFactory]),
+  receivers: byType<ReceiverFactory>([otlpReceiver as ReceiverFactory, stdoutMarkersReceiver as ReceiverFactory]),
+  processors: byType<ProcessorFactory>([
+    batchProcessor as ProcessorFactory,
+    memoryLimiterProcessor as ProcessorFactory,
+    resourceProcessor as ProcessorFactory,
+    attributesProcessor as ProcessorFactory,
+    filterProcessor as ProcessorFactory,
+  ]),
   exporters: byType<ExporterFactory>([
     otlpExporter as ExporterFactory,
     otlphttpExporter as ExporterFactory,
     debugExporter as ExporterFactory,
     fileExporter as ExporterFactory,
   ]),
-  extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory]),
+  extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory, fileStorageExtension as ExtensionFactory]),
 };
