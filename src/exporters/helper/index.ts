@@ -21,4 +21,5 @@ export {
   type RetrySettings,
 } from './retry.js';
 export { GrpcCode, grpcRetryDelayMs, grpcStatusError, httpStatusError, networkError, parseRetryAfter, type GrpcStatusLike, type HttpHeaders } from './errors.js';
+export { readExportResponse } from './response.js';
 export { USER_AGENT, compressionSchema, headersSchema, headerEntries, type HeadersConfig } from './client-config.js';

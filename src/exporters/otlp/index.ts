@@ -5,13 +5,14 @@ import { PermanentError, RetryableError, errorMessage } from '../../consumer.js'
 import { loadTlsClient, tlsDisabled } from '../../config/tls-client.js';
 import { parseDuration } from '../../config/units.js';
 import type { Batch } from '../../pdata/batch.js';
-import { decodeExportResponse, encodeExportRequest, type ExportResponse } from '../../pdata/proto.js';
+import { decodeExportResponse, encodeExportRequest } from '../../pdata/proto.js';
 import { SIGNALS, type Signal } from '../../pdata/types.js';
 import { USER_AGENT, headerEntries } from '../helper/client-config.js';
 import { grpcStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
+import { readExportResponse } from '../helper/response.js';
 import { configSchema, grpcTarget, validate, type OtlpGrpcConfig } from './config.js';
 import { createGrpcClient, type GrpcClient } from './grpc-client.js';
 
@@ -46,18 +47,7 @@ function createOtlpGrpcExporter(config: OtlpGrpcConfig, ctx: ComponentContext): 
     } catch (err) {
       throw isServiceError(err) ? grpcStatusError(err) : networkError(err);
     }
-    let response: ExportResponse;
-    try {
-      response = decodeExportResponse(batch.signal, bytes);
-    } catch (err) {
-      // The call succeeded: the data is in. Resending it over an unreadable response would duplicate it.
-      ctx.logger.warn('Could not read the export response; treating it as success.', { error: errorMessage(err) });
-      return;
-    }
-    const partial = response.partialSuccess;
-    if (partial && (partial.rejected > 0 || partial.errorMessage)) {
-      ctx.logger.warn('Partial success response', { signal: batch.signal, rejected: partial.rejected, message: partial.errorMessage });
-    }
+    readExportResponse(ctx.logger, batch.signal, () => decodeExportResponse(batch.signal, bytes));
   }
 
   return createExporter(ctx, {

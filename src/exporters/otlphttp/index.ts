@@ -14,6 +14,7 @@ import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
+import { readExportResponse } from '../helper/response.js';
 import { configSchema, signalUrl, validate, type OtlpHttpConfig } from './config.js';
 import { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpResponse } from './http-client.js';
 
@@ -99,18 +100,7 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
     if (res.status < 200 || res.status > 299) {
       throw httpStatusError(res.status, res.headers, serverMessage(res), `request to ${redact(url)}`);
     }
-    let response: ExportResponse;
-    try {
-      response = partialSuccess(batch.signal, res);
-    } catch (err) {
-      // The server said 2xx: the data is in. Resending it over an unreadable body would duplicate it.
-      ctx.logger.warn('Could not read the export response; treating it as success.', { url: redact(url), error: errorMessage(err) });
-      return;
-    }
-    const partial = response.partialSuccess;
-    if (partial && (partial.rejected > 0 || partial.errorMessage)) {
-      ctx.logger.warn('Partial success response', { signal: batch.signal, rejected: partial.rejected, message: partial.errorMessage });
-    }
+    readExportResponse(ctx.logger, batch.signal, () => partialSuccess(batch.signal, res), { url: redact(url) });
   }
 
   return createExporter(ctx, {
