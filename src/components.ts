@@ -5,6 +5,8 @@ import { debugExporter } from './exporters/debug/index.js';
 import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
 import { otlphttpExporter } from './exporters/otlphttp/index.js';
+import { natsExporter } from './exporters/nats/index.js';
+import { natsReceiver } from './receivers/nats/index.js';
 import { healthCheckExtension } from './extensions/health_check/index.js';
 import { fileStorageExtension } from './extensions/file_storage/index.js';
 import { batchProcessor } from './processors/batch/index.js';
@@ -20,7 +22,7 @@ function byType<F extends { type: string }>(factories: readonly F[]): ReadonlyMa
 }
 
 export const components: Components = {
-  receivers: byType<ReceiverFactory>([otlpReceiver as ReceiverFactory, stdoutMarkersReceiver as ReceiverFactory]),
+  receivers: byType<ReceiverFactory>([otlpReceiver as ReceiverFactory, stdoutMarkersReceiver as ReceiverFactory, natsReceiver as ReceiverFactory]),
   processors: byType<ProcessorFactory>([
     batchProcessor as ProcessorFactory,
     memoryLimiterProcessor as ProcessorFactory,
@@ -33,6 +35,7 @@ export const components: Components = {
     otlphttpExporter as ExporterFactory,
     debugExporter as ExporterFactory,
     fileExporter as ExporterFactory,
+    natsExporter as ExporterFactory,
   ]),
   extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory, fileStorageExtension as ExtensionFactory]),
 };
