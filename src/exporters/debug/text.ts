@@ -1,13 +1,10 @@
 // Rendering of OTLP values the way the Collector's pdata prints them (Go time strings,
 // hex ids, `Str(value)`, enum names), shared by the normal and detailed formats.
 import type { AnyValue, Int64, KeyValue } from '../../pdata/types.js';
+import { int64String, valueAsString, valueType } from '../../pdata/value.js';
 
-/** An int64/uint64 in any of its decoded shapes, as a decimal string. */
-export function int64String(v: Int64 | null | undefined): string {
-  if (v === null || v === undefined) return '0';
-  if (typeof v === 'number') return Number.isInteger(v) ? v.toFixed(0) : String(Math.trunc(v));
-  return v.toString();
-}
+// The value helpers live in pdata (processors use them too); the debug formats import them from here.
+export { int64String, isSet, valueAsString, valueType, type ValueType } from '../../pdata/value.js';
 
 function int64BigInt(v: Int64 | null | undefined): bigint {
   const s = int64String(v);
@@ -64,86 +61,6 @@ export function goFloat(v: number | null | undefined): string {
   if (exp >= -4 && exp < 21) return String(n);
   // JavaScript writes e-5 / e+21; Go pads the exponent to two digits.
   return n.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
-}
-
-/** pdata's float64AsString: JavaScript's own number formatting (ES6 rules, as Go mimics). */
-function doubleAsString(n: number): string {
-  if (!Number.isFinite(n)) return `json: unsupported value: ${Number.isNaN(n) ? 'NaN' : n > 0 ? '+Inf' : '-Inf'}`;
-  return String(n);
-}
-
-/**
- * Whether a oneof member or proto3 `optional` field is set. Decoded protobufjs messages
- * carry every default on their prototype (stringValue "", bytesValue [] …), so only an
- * own, non-null property counts, as the encoder sees it.
- */
-export function isSet<T extends object>(message: T | null | undefined, field: keyof T): boolean {
-  return message !== null && message !== undefined && Object.prototype.hasOwnProperty.call(message, field) && message[field] !== null && message[field] !== undefined;
-}
-
-export type ValueType = 'Empty' | 'Str' | 'Bool' | 'Int' | 'Double' | 'Map' | 'Slice' | 'Bytes';
-
-export function valueType(v: AnyValue | null | undefined): ValueType {
-  if (isSet(v, 'stringValue')) return 'Str';
-  if (isSet(v, 'boolValue')) return 'Bool';
-  if (isSet(v, 'intValue')) return 'Int';
-  if (isSet(v, 'doubleValue')) return 'Double';
-  if (isSet(v, 'kvlistValue')) return 'Map';
-  if (isSet(v, 'arrayValue')) return 'Slice';
-  if (isSet(v, 'bytesValue')) return 'Bytes';
-  return 'Empty';
-}
-
-/** Go's encoding/json string escaping (which also escapes <, > and &). */
-function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-}
-
-/** The value as JSON the way Go marshals AsRaw(): map keys sorted, bytes as base64. */
-function rawJson(v: AnyValue | null | undefined): string {
-  switch (valueType(v)) {
-    case 'Empty':
-      return 'null';
-    case 'Str':
-      return jsonString(v?.stringValue ?? '');
-    case 'Bool':
-      return String(v?.boolValue);
-    case 'Int':
-      return int64String(v?.intValue);
-    case 'Double':
-      return doubleAsString(v?.doubleValue ?? 0);
-    case 'Bytes':
-      return jsonString(Buffer.from(v?.bytesValue ?? []).toString('base64'));
-    case 'Slice':
-      return '[' + (v?.arrayValue?.values ?? []).map(rawJson).join(',') + ']';
-    case 'Map': {
-      const entries = new Map<string, AnyValue | null | undefined>();
-      for (const kv of v?.kvlistValue?.values ?? []) entries.set(kv.key, kv.value);
-      const keys = [...entries.keys()].sort();
-      return '{' + keys.map((k) => `${jsonString(k)}:${rawJson(entries.get(k))}`).join(',') + '}';
-    }
-  }
-}
-
-/** pcommon.Value.AsString(). */
-export function valueAsString(v: AnyValue | null | undefined): string {
-  switch (valueType(v)) {
-    case 'Empty':
-      return '';
-    case 'Str':
-      return v?.stringValue ?? '';
-    case 'Bool':
-      return String(v?.boolValue);
-    case 'Int':
-      return int64String(v?.intValue);
-    case 'Double':
-      return doubleAsString(v?.doubleValue ?? 0);
-    case 'Bytes':
-      return Buffer.from(v?.bytesValue ?? []).toString('base64');
-    case 'Map':
-    case 'Slice':
-      return rawJson(v);
-  }
 }
 
 /** `Str(value)`, `Int(5)`, `Map({"a":1})`: how the detailed format shows a value. */

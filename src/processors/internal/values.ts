@@ -1,8 +1,8 @@
 // Attribute values and attribute lists as processors read and change them: pcommon's
 // type names and AsString, values from YAML, and get/put/remove on KeyValue lists.
 import type { AnyValue, KeyValue } from '../../pdata/types.js';
-import type { ValueType } from '../../exporters/debug/text.js';
-import { valueAsString, valueType } from '../../exporters/debug/text.js';
+import type { ValueType } from '../../pdata/value.js';
+import { valueAsString, valueType } from '../../pdata/value.js';
 
 // pcommon.Value's type and AsString() live with the debug exporter, which prints them; the
 // processors need the very same semantics (convert to string, regexp matching on values).
