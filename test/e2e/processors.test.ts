@@ -3,7 +3,6 @@
 // triggers with the split at send_batch_max_size, an exporter failure reaching exactly the
 // senders whose data was in the failed batch, the filter's drops and counts, and the memory
 // limiter refusing (retryably) while a backend is slow, then recovering.
-import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,14 +14,12 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { encodeExportRequest } from '../../src/pdata/proto.js';
-import { makeLogs } from '../pdata/fixtures.js';
 import { freePort, waitFor } from '../helpers/index.js';
 import type { FerryProcess } from '../helpers/ferry.js';
 import { metricValue, startFerry, tempDir, writeConfig } from '../helpers/ferry.js';
 import { plain } from '../processors/helpers.js';
 import type { Result } from '../processors/e2e-helpers.js';
-import { backend, close, fileBatches, listen, logsIn, pointsIn, sdkExport, sha256, spansIn } from '../processors/e2e-helpers.js';
+import { backend, bigLogsRequest, close, fileBatches, listen, logsIn, pointsIn, postProtobuf, pressUntilRefused, sdkExport, sha256, spansIn } from '../processors/e2e-helpers.js';
 
 describe('processors end to end, through a real Ferry', () => {
   const dir = tempDir('ferry-e2e-processors-');
@@ -345,32 +342,9 @@ service:
   it("refuses with a retryable status while the backend is slow, and recovers after: the SDK's retry gets through", async () => {
     // Fill the limited Ferry: every request it accepts waits on the slow backend, in memory
     // (random bodies, sent uncompressed, so that what is held is as large as what was sent).
-    const big = encodeExportRequest(
-      'logs',
-      makeLogs(1).map((r) => ({ ...r, scopeLogs: r.scopeLogs.map((s) => ({ ...s, logRecords: Array.from({ length: 4000 }, () => ({ ...s.logRecords[0]!, body: { stringValue: randomBytes(750).toString('base64') } })) })) })),
-    );
-    const post = (body: Uint8Array): Promise<number> =>
-      fetch(url('limited', '/v1/logs'), { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }).then(
-        async (r) => {
-          await r.arrayBuffer();
-          return r.status;
-        },
-        () => -1, // the connection failed (Ferry stopped under it): no status
-      );
-    // Until it refuses three times with no acceptance between (a collection runs every 100ms
-    // while refusing): refusing because of what it holds, not of garbage a collection clears.
-    const inflight: Promise<number>[] = [];
-    let refusals = 0;
-    for (let i = 0; i < 80 && refusals < 3; i++) {
-      const p = post(big);
-      inflight.push(p);
-      // Accepted requests may be answered at once (queued) or held (no queue); a refusal is quick,
-      // though slower on a loaded machine, so only an answer of 200 breaks a run of refusals.
-      const status = await Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), 300))]);
-      if (status === 503) refusals++;
-      else if (status === 200) refusals = 0;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const big = bigLogsRequest();
+    const post = (body: Uint8Array) => postProtobuf(url('limited', '/v1/logs'), body);
+    const { refusals, inflight } = await pressUntilRefused(url('limited', '/v1/logs'), big);
     expect(refusals).toBe(3);
 
     // An SDK client sends now: its first attempt is refused with a retryable status (and counted)…

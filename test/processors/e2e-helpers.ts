@@ -1,6 +1,6 @@
 // Helpers for end-to-end processor tests: read what a file exporter wrote, flatten OTLP into
 // records with plain attributes, export through the OpenTelemetry SDK, and a test OTLP backend.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -10,7 +10,8 @@ import type { Resource } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { decodeJsonExportRequest } from '../../src/pdata/json.js';
-import { decodeExportRequest } from '../../src/pdata/proto.js';
+import { decodeExportRequest, encodeExportRequest } from '../../src/pdata/proto.js';
+import { makeLogs } from '../pdata/fixtures.js';
 import type { ResourceLogs, ResourceMetrics, ResourceSpans, ResourcesOf, Signal } from '../../src/pdata/types.js';
 import { attrsOf } from './helpers.js';
 
@@ -67,3 +68,43 @@ export function backend(answer: (resources: ResourceLogs[], res: ServerResponse)
 export const listen = (s: Server, port: number) => new Promise<void>((r) => s.listen(port, '127.0.0.1', r));
 export const close = (s: Server | undefined) => new Promise((r) => (s ? (s.closeAllConnections(), s.close(r)) : r(undefined)));
 
+
+/** One OTLP logs request of 4000 records with 1 KB random bodies (~4 MB decoded): memory pressure. */
+export function bigLogsRequest(): Uint8Array {
+  return encodeExportRequest(
+    'logs',
+    makeLogs(1).map((r) => ({ ...r, scopeLogs: r.scopeLogs.map((s) => ({ ...s, logRecords: Array.from({ length: 4000 }, () => ({ ...s.logRecords[0]!, body: { stringValue: randomBytes(750).toString('base64') } })) })) })),
+  );
+}
+
+/** POST an OTLP/HTTP protobuf body; the status, or -1 when the connection failed (Ferry stopped under it). */
+export function postProtobuf(url: string, body: Uint8Array): Promise<number> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }).then(
+    async (r) => {
+      await r.arrayBuffer();
+      return r.status;
+    },
+    () => -1,
+  );
+}
+
+/**
+ * Send `body` until a memory limiter refuses three times with no acceptance between (it
+ * collects every 100ms while refusing, so it refuses for what it holds, not for garbage).
+ * Returns the run of refusals reached and every request sent, some still in flight.
+ */
+export async function pressUntilRefused(url: string, body: Uint8Array): Promise<{ refusals: number; inflight: Promise<number>[] }> {
+  const inflight: Promise<number>[] = [];
+  let refusals = 0;
+  for (let i = 0; i < 80 && refusals < 3; i++) {
+    const p = postProtobuf(url, body);
+    inflight.push(p);
+    // Accepted requests may be answered at once (queued) or held (no queue); a refusal is quick,
+    // though slower on a loaded machine, so only an answer of 200 breaks a run of refusals.
+    const status = await Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), 300))]);
+    if (status === 503) refusals++;
+    else if (status === 200) refusals = 0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { refusals, inflight };
+}

@@ -1,7 +1,6 @@
 // The memory limiter: with injected memory readings, refusal above the soft limit (retryable,
 // counted), forced GC above the hard limit, recovery; its limits and checks; and a real Ferry
 // that answers 503 while a slow backend holds data, and recovers once the backend answers.
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { CollectingConsumer, freePort, testHost, testProcessorContext, waitFor }
 import type { FerryProcess } from '../../helpers/ferry.js';
 import { metricValue, startFerry, writeConfig } from '../../helpers/ferry.js';
 import { errorLines, loadProcessors } from '../helpers.js';
+import { bigLogsRequest, postProtobuf, pressUntilRefused } from '../e2e-helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -181,31 +181,10 @@ service:
       exporters: [otlphttp]
 `);
     ferry = await startFerry(['--config', config]);
-    const big = encodeExportRequest('logs', makeLogs(1, { resources: 1 }).map((r) => ({ ...r, scopeLogs: r.scopeLogs.map((s) => ({ ...s, logRecords: Array.from({ length: 4000 }, () => ({ ...s.logRecords[0]!, body: { stringValue: randomBytes(750).toString('base64') } })) })) })));
-    const post = (body: Uint8Array) =>
-      fetch(`http://127.0.0.1:${httpPort}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }).then(
-        async (r) => {
-          await r.arrayBuffer();
-          return r.status;
-        },
-        () => -1, // the connection failed (Ferry stopped under it): no status
-      );
-
-    // Keep sending until the limiter refuses three times with no acceptance between (it collects
-    // every 100ms while refusing, so it refuses for what it holds, not for garbage): each accepted
-    // request stays in memory until the backend answers.
-    const inflight: Promise<number>[] = [];
-    let refusals = 0;
-    for (let i = 0; i < 80 && refusals < 3; i++) {
-      const p = post(big);
-      inflight.push(p);
-      // Accepted requests may be answered at once (queued) or held (no queue); a refusal is quick,
-      // though slower on a loaded machine, so only an answer of 200 breaks a run of refusals.
-      const status = await Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), 300))]);
-      if (status === 503) refusals++;
-      else if (status === 200) refusals = 0;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const url = `http://127.0.0.1:${httpPort}/v1/logs`;
+    const post = (body: Uint8Array) => postProtobuf(url, body);
+    // Each accepted request stays in memory until the backend answers.
+    const { refusals, inflight } = await pressUntilRefused(url, bigLogsRequest());
     expect(refusals).toBe(3);
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     expect(await metricValue(metricsUrl, 'otelcol_processor_memory_limiter_refused_log_records_total', { processor: 'memory_limiter' })).toBeGreaterThanOrEqual(4000);
