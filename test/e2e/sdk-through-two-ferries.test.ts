@@ -23,8 +23,9 @@ import { OTLPMetricExporter as GrpcMetrics } from '@opentelemetry/exporter-metri
 import { OTLPMetricExporter as JsonMetrics } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetrics } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { decodeJsonExportRequest } from '../../src/pdata/json.js';
-import type { AnyValue, KeyValue, ResourceLogs, ResourceMetrics, ResourceSpans, Signal } from '../../src/pdata/types.js';
+import type { ResourceLogs, ResourceMetrics, ResourceSpans, Signal } from '../../src/pdata/types.js';
 import { freePort, waitFor } from '../helpers/index.js';
+import { attrs, plain } from '../helpers/values.js';
 import type { FerryProcess } from '../helpers/ferry.js';
 import { metricValue, startFerry, tempDir, writeConfig } from '../helpers/ferry.js';
 
@@ -35,21 +36,6 @@ const LOGS_PER_TRANSPORT = 5;
 const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex');
 const nanos = (hr: [number, number]) => (BigInt(hr[0]) * 1_000_000_000n + BigInt(hr[1])).toString();
 
-/** An AnyValue as a plain JS value, for comparison with what the SDK was given. */
-function plain(v: AnyValue | null | undefined): unknown {
-  if (!v) return undefined;
-  if (v.stringValue != null) return v.stringValue;
-  if (v.boolValue != null) return v.boolValue;
-  if (v.intValue != null) return Number(v.intValue.toString());
-  if (v.doubleValue != null) return v.doubleValue;
-  if (v.arrayValue) return v.arrayValue.values.map(plain);
-  if (v.kvlistValue) return attrs(v.kvlistValue.values);
-  if (v.bytesValue) return Buffer.from(v.bytesValue).toString('hex');
-  return undefined;
-}
-function attrs(kvs: readonly KeyValue[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, plain(kv.value)]));
-}
 
 function readFileExport<S extends Signal>(path: string, signal: S): ReturnType<typeof decodeJsonExportRequest<S>> {
   if (!existsSync(path)) return [] as unknown as ReturnType<typeof decodeJsonExportRequest<S>>;

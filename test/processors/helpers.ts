@@ -6,8 +6,9 @@ import type { ConfigError } from '../../src/config/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Batch, RequestContext } from '../../src/pdata/batch.js';
 import { makeBatch } from '../../src/pdata/batch.js';
-import type { AnyValue, KeyValue, LogRecord, ResourceLogs, Signal } from '../../src/pdata/types.js';
+import type { KeyValue, LogRecord, ResourceLogs, Signal } from '../../src/pdata/types.js';
 import { CollectingConsumer, testHost, testProcessorContext } from '../helpers/index.js';
+import { attrs as attrsOf } from '../helpers/values.js';
 import { SelfTelemetry } from '../../src/telemetry/self.js';
 
 /**
@@ -39,22 +40,9 @@ export async function makeProcessor(type: string, yamlBody: string, signal: Sign
   return { processor, next, telemetry };
 }
 
-/** An AnyValue as a plain JS value. */
-export function plain(v: AnyValue | null | undefined): unknown {
-  if (!v) return undefined;
-  if (v.stringValue != null) return v.stringValue;
-  if (v.boolValue != null) return v.boolValue;
-  if (v.intValue != null) return typeof v.intValue === 'number' ? v.intValue : Number(v.intValue.toString());
-  if (v.doubleValue != null) return v.doubleValue;
-  if (v.arrayValue) return v.arrayValue.values.map(plain);
-  if (v.kvlistValue) return attrsOf(v.kvlistValue.values);
-  if (v.bytesValue) return Buffer.from(v.bytesValue).toString('hex');
-  return null;
-}
 
-export function attrsOf(kvs: readonly KeyValue[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, plain(kv.value)]));
-}
+
+export { plain, attrs as attrsOf } from '../helpers/values.js';
 
 /** A KeyValue list from a plain object (ints stay ints, fractions become doubles). */
 export function kvs(o: Record<string, string | number | boolean>): KeyValue[] {

@@ -2,23 +2,13 @@
 // metrics' types, delta start times, histogram buckets; the exit record; the encoded round trip.
 import { describe, expect, it } from 'vitest';
 import { decodeExportRequest, encodeExportRequest } from '../../../src/pdata/proto.js';
-import type { AnyValue, KeyValue, LogRecord } from '../../../src/pdata/types.js';
+import type { AnyValue, LogRecord } from '../../../src/pdata/types.js';
 import { Converter, TIMER_BOUNDS, logsBatch, metricsBatch, toAnyValue, toResource } from '../../../src/receivers/stdout_markers/convert.js';
 import type { ConverterOptions, Origin } from '../../../src/receivers/stdout_markers/convert.js';
 import type { Line } from '../../../src/receivers/stdout_markers/lines.js';
 import { parseTraceparent } from '../../../src/receivers/stdout_markers/traceparent.js';
+import { attrs, plain } from '../../helpers/values.js';
 
-function plain(v: AnyValue | null | undefined): unknown {
-  if (!v) return undefined;
-  if (v.stringValue != null) return v.stringValue;
-  if (v.boolValue != null) return v.boolValue;
-  if (v.intValue != null) return Number(v.intValue.toString());
-  if (v.doubleValue != null) return v.doubleValue;
-  if (v.arrayValue) return v.arrayValue.values.map(plain);
-  if (v.kvlistValue) return attrs(v.kvlistValue.values);
-  return null;
-}
-const attrs = (kvs: readonly KeyValue[] | undefined): Record<string, unknown> => Object.fromEntries((kvs ?? []).map((kv) => [kv.key, plain(kv.value)]));
 
 const START = 1_700_000_000_000_000_000n;
 const line = (text: string, truncated = false): Line => ({ text, truncated, bytes: Buffer.byteLength(text), endOffset: 0 });

@@ -3,7 +3,8 @@
 import type { Consumer } from '../../../src/consumer.js';
 import type { Batch } from '../../../src/pdata/batch.js';
 import { countItems } from '../../../src/pdata/batch.js';
-import type { AnyValue, KeyValue, LogRecord, Metric } from '../../../src/pdata/types.js';
+import type { LogRecord, Metric } from '../../../src/pdata/types.js';
+import { plain } from '../../helpers/values.js';
 
 /** Records batches; `hold()` makes consume() wait until `release()`; `refuse` rejects the next calls. */
 export class GateConsumer implements Consumer {
@@ -45,19 +46,8 @@ export class GateConsumer implements Consumer {
   }
 }
 
-export function plain(v: AnyValue | null | undefined): unknown {
-  if (!v) return undefined;
-  if (v.stringValue != null) return v.stringValue;
-  if (v.boolValue != null) return v.boolValue;
-  if (v.intValue != null) return Number(v.intValue.toString());
-  if (v.doubleValue != null) return v.doubleValue;
-  if (v.arrayValue) return v.arrayValue.values.map(plain);
-  if (v.kvlistValue) return attrs(v.kvlistValue.values);
-  return null;
-}
 
-export function attrs(kvs: readonly KeyValue[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, plain(kv.value)]));
-}
 
 export const bodies = (records: readonly LogRecord[]): unknown[] => records.map((r) => plain(r.body));
+
+export { attrs, plain } from '../../helpers/values.js';
