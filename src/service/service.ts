@@ -227,7 +227,9 @@ export class Service implements Host {
           // What it holds is on disk, where its successor reads it: no need to wait.
           await stopAll([{ id: e.id, kind: 'exporter', instance: e.instance }], Date.now(), log);
         } else if (e.instance.takeLeftover && successors.has(e.id)) {
-          await stopAll([{ id: e.id, kind: 'exporter', instance: { start: async () => undefined, shutdown: (d) => e.instance.shutdown(d, { handOver: true }) } }], Date.now(), log);
+          // Up to the deadline: sends already on the wire finish (an aborted one would reach the
+          // successor too, a duplicate); waits between retries end at once and the batch is handed over.
+          await stopAll([{ id: e.id, kind: 'exporter', instance: { start: async () => undefined, shutdown: (d) => e.instance.shutdown(d, { handOver: true }) } }], deadline, log);
           this.handOvers.set(e.id, [...(this.handOvers.get(e.id) ?? []), ...e.instance.takeLeftover()]);
         } else {
           await stopAll([{ id: e.id, kind: 'exporter', instance: e.instance }], deadline, log);

@@ -69,7 +69,8 @@ const sink: ExporterFactory<SinkConfig> = {
       async shutdown(deadlineMs?: number, options?: { handOver?: boolean }) {
         me.stoppedWith = deadlineMs;
         if (options?.handOver && config.stuck) handedOver = [logsBatch(config.stuck)];
-        if (config.drain_ms) await new Promise((r) => setTimeout(r, config.drain_ms));
+        // As the real sending queue: handing over ends the retrying at once; only a plain stop drains.
+        if (config.drain_ms && !options?.handOver) await new Promise((r) => setTimeout(r, config.drain_ms));
         me.stopped = true;
       },
       queueLeftover: () => ({ persistent: true, items: config.left ?? 0, requests: config.left ? 1 : 0 }),
