@@ -21,9 +21,15 @@ export abstract class ConsumerError extends Error {
 /** Bad data or a rejection that will never succeed: not retried, HTTP 400 / gRPC INVALID_ARGUMENT. */
 export class PermanentError extends ConsumerError {
   readonly retryable = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * For an exporter's partial failure: how many items of the batch were refused for good
+   * (the rest were delivered). Undefined means the whole batch failed.
+   */
+  readonly failedItems: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; failedItems?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PermanentError';
+    this.failedItems = options?.failedItems;
   }
 }
 
@@ -36,11 +42,23 @@ export class RetryableError extends ConsumerError {
   readonly retryAfterMs: number | undefined;
   /** `throttled` is a rate/capacity refusal (429 / RESOURCE_EXHAUSTED); `unavailable` everything else. */
   readonly reason: RetryReason;
-  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number; reason?: RetryReason }) {
+  /**
+   * A partial failure (the Collector's consumererror.NewLogs/NewTraces/NewMetrics): only
+   * these items failed and are worth retrying; the rest of the batch was delivered.
+   */
+  readonly failed: Batch | undefined;
+  /** Items of the batch the backend refused for good during this partial failure (counted and dropped). */
+  readonly droppedItems: number;
+  constructor(
+    message: string,
+    options?: { cause?: unknown; retryAfterMs?: number; reason?: RetryReason; failed?: Batch; droppedItems?: number },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RetryableError';
     this.retryAfterMs = options?.retryAfterMs;
     this.reason = options?.reason ?? 'unavailable';
+    this.failed = options?.failed;
+    this.droppedItems = options?.droppedItems ?? 0;
   }
 }
 

@@ -7,7 +7,7 @@ import type { Signal } from '../../pdata/types.js';
 import { SendingQueue, type QueueLeftover } from './queue.js';
 import type { SendingQueueSettings } from './queue-config.js';
 import type { RetrySettings } from './retry.js';
-import { SendFailure, sendWithRetry, type SendLoopOptions } from './send.js';
+import { SendFailure, sendWithRetry, type SendLoopOptions, type SendResult } from './send.js';
 
 export interface ExporterOptions {
   /** The signals this exporter accepts; any other batch is refused as permanent. */
@@ -62,11 +62,14 @@ export function createExporter(ctx: ComponentContext, options: ExporterOptions):
   let shutdownPromise: Promise<void> | undefined;
 
   async function sendNow(batch: Batch, items: number): Promise<void> {
+    let result: SendResult;
     try {
-      await sendWithRetry(sendLoop, batch, items, { stopWaiting: stopping.signal, abortAttempt: hardStop.signal });
+      result = await sendWithRetry(sendLoop, batch, items, { stopWaiting: stopping.signal, abortAttempt: hardStop.signal });
     } catch (e) {
       const f = e instanceof SendFailure ? e : new SendFailure('stopped', new RetryableError(String(e)), 0);
-      metrics.sendFailed(batch.signal, items);
+      // What a partial failure delivered counts as sent; the rest goes back to the sender as failed.
+      if (f.progress.delivered > 0) metrics.sent(batch.signal, f.progress.delivered);
+      metrics.sendFailed(batch.signal, items - f.progress.delivered);
       ctx.logger.warn('Exporting failed; the error goes back to the sender.', {
         signal: batch.signal,
         items,
@@ -76,7 +79,8 @@ export function createExporter(ctx: ComponentContext, options: ExporterOptions):
       });
       throw f.error;
     }
-    metrics.sent(batch.signal, items);
+    metrics.sent(batch.signal, result.delivered);
+    if (result.dropped > 0) metrics.sendFailed(batch.signal, result.dropped);
   }
 
   return {

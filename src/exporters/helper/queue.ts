@@ -34,6 +34,8 @@ interface Entry {
   readonly size: number;
   /** Memory queue: the batch itself. Persistent: loaded from the log while being sent. */
   batch: Batch | undefined;
+  /** Items of `batch` still to deliver: fewer than `items` once a partial failure narrowed a memory entry's batch. */
+  pending: number;
   readonly record: WalRecord | undefined;
   timer: NodeJS.Timeout | undefined;
   /** wait_for_result: the sender waiting for the outcome. */
@@ -105,7 +107,7 @@ export class SendingQueue {
       for (const s of stored) {
         const size = sizeOf(this.settings.sizer, s.items, s.bytes);
         this.used += size;
-        this.admit({ signal: s.signal, items: s.items, size, batch: undefined, record: s.record, timer: undefined, waiter: undefined });
+        this.admit({ signal: s.signal, items: s.items, pending: s.items, size, batch: undefined, record: s.record, timer: undefined, waiter: undefined });
       }
       const fields = { directory: dir, batches: stored.length, items: stored.reduce((n, s) => n + s.items, 0) };
       if (report.corruptRegions > 0 || report.tornBytes > 0 || unknown > 0) {
@@ -166,7 +168,7 @@ export class SendingQueue {
     let waiter: Entry['waiter'];
     const result = this.settings.waitForResult ? new Promise<void>((resolve, reject) => (waiter = { resolve, reject })) : undefined;
     // A persistent entry keeps only its place in the log; the batch is read back when it is sent.
-    this.admit({ signal: batch.signal, items, size, batch: this.store ? undefined : batch, record, timer: undefined, waiter });
+    this.admit({ signal: batch.signal, items, pending: items, size, batch: this.store ? undefined : batch, record, timer: undefined, waiter });
     if (result) await result;
   }
 
@@ -338,15 +340,22 @@ export class SendingQueue {
       }
     }
     try {
-      await sendWithRetry(sendLoop, batch, entry.items, { stopWaiting: this.stopWaiting.signal, abortAttempt: this.hardStop.signal });
-      metrics.sent(entry.signal, entry.items);
+      const result = await sendWithRetry(sendLoop, batch, entry.pending, { stopWaiting: this.stopWaiting.signal, abortAttempt: this.hardStop.signal });
+      metrics.sent(entry.signal, result.delivered);
+      if (result.dropped > 0) metrics.sendFailed(entry.signal, result.dropped);
       this.finish(entry);
       return true;
     } catch (e) {
       const f = e instanceof SendFailure ? e : new SendFailure('stopped', new RetryableError(errorMessage(e)), 0);
-      const fields = { signal: entry.signal, items: entry.items, attempts: f.attempts, error: f.error.message };
+      // A partial failure: count what was delivered or dropped, and keep only the rest to send.
+      const { delivered, dropped, remaining } = f.progress;
+      if (delivered > 0) metrics.sent(entry.signal, delivered);
+      if (dropped > 0) metrics.sendFailed(entry.signal, dropped);
+      entry.pending -= delivered + dropped;
+      if (remaining && !this.store) entry.batch = remaining;
+      const fields = { signal: entry.signal, items: entry.pending, attempts: f.attempts, error: f.error.message };
       if (f.kind === 'permanent' || f.kind === 'disabled' || (f.kind === 'exhausted' && entry.waiter)) {
-        metrics.sendFailed(entry.signal, entry.items);
+        metrics.sendFailed(entry.signal, entry.pending);
         logger.warn(entry.waiter ? 'Exporting failed; the error goes back to the sender.' : 'Exporting failed. Dropping data.', fields);
         this.finish(entry, f.error);
         return true;
@@ -359,8 +368,11 @@ export class SendingQueue {
       // Stopped by shutdown: the entry stays live and is accounted for when the drain ends.
       return !(this.keepOnClose && this.closing);
     } finally {
-      // A persistent entry is read again if it is sent again; memory stays bounded by what is in flight.
-      if (this.store) entry.batch = undefined;
+      // A persistent entry is read again (whole) if it is sent again; memory stays bounded by what is in flight.
+      if (this.store) {
+        entry.batch = undefined;
+        entry.pending = entry.items;
+      }
     }
   }
 
@@ -408,7 +420,7 @@ export class SendingQueue {
     } else if (this.live.size > 0) {
       const err = new RetryableError(`exporter ${this.ctx.id} shut down before the batch was delivered`);
       for (const entry of [...this.live]) {
-        this.options.metrics.sendFailed(entry.signal, entry.items);
+        this.options.metrics.sendFailed(entry.signal, entry.pending);
         this.finish(entry, err);
       }
       this.ctx.logger.warn('Sending queue stopped before it was drained; dropping what was left.', fields);

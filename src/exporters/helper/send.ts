@@ -1,7 +1,7 @@
 // One batch sent with the exporter helper's per-attempt timeout and retry with backoff:
 // the loop both the direct path and the sending queue's consumers run.
 import { PermanentError, RetryableError, toConsumerError, type ConsumerError } from '../../consumer.js';
-import type { Batch } from '../../pdata/batch.js';
+import { countItems, type Batch } from '../../pdata/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { Backoff, type RetrySettings } from './retry.js';
 
@@ -16,6 +16,16 @@ export type FailureKind =
   /** Told to stop (shutdown) while waiting to retry, or aborted mid-attempt. */
   | 'stopped';
 
+/** What partial failures (RetryableError.failed, PermanentError.failedItems) left of a batch. */
+export interface SendProgress {
+  /** Items the backend accepted. */
+  delivered: number;
+  /** Items the backend refused for good: dropped, to be counted as failed. */
+  dropped: number;
+  /** What is still to send, when a partial failure narrowed the batch; undefined: the whole batch. */
+  remaining: Batch | undefined;
+}
+
 export class SendFailure extends Error {
   constructor(
     readonly kind: FailureKind,
@@ -24,6 +34,8 @@ export class SendFailure extends Error {
     readonly attempts: number,
     /** For `exhausted`: the backoff (or Retry-After) the next attempt would have waited. */
     readonly nextDelayMs = 0,
+    /** Partial outcomes before this failure (delivered and dropped exclude the failing remainder). */
+    readonly progress: SendProgress = { delivered: 0, dropped: 0, remaining: undefined },
   ) {
     super(error.message, { cause: error });
     this.name = 'SendFailure';
@@ -97,43 +109,71 @@ async function attempt(options: SendLoopOptions, batch: Batch, abort: AbortSigna
   }
 }
 
+export interface SendResult {
+  readonly attempts: number;
+  /** Items delivered, and items refused for good on the way by partial failures. */
+  readonly delivered: number;
+  readonly dropped: number;
+}
+
 /**
- * Send `batch` until it is delivered (resolves with the number of attempts), or throw a
- * SendFailure saying why not. Retryable failures wait with exponential backoff; a
- * Retry-After or RetryInfo from the server lengthens the wait, never shortens it (as
- * the Collector does).
+ * Send `batch` until it is delivered, or throw a SendFailure saying why not. Retryable
+ * failures wait with exponential backoff; a Retry-After or RetryInfo from the server
+ * lengthens the wait, never shortens it (as the Collector does). A partial failure
+ * (RetryableError with `failed`) narrows what the next attempt sends to the failed items.
  */
-export async function sendWithRetry(options: SendLoopOptions, batch: Batch, items: number, control: SendControl): Promise<number> {
+export async function sendWithRetry(options: SendLoopOptions, batch: Batch, items: number, control: SendControl): Promise<SendResult> {
   const { retry, logger } = options;
   const deadline = retry.maxElapsedTimeMs > 0 ? Date.now() + retry.maxElapsedTimeMs : Infinity;
   const backoff = new Backoff(retry, options.random);
+  let current = batch;
+  let currentItems = items;
+  const progress: SendProgress = { delivered: 0, dropped: 0, remaining: undefined };
   for (let attempts = 1; ; attempts++) {
     let err: ConsumerError;
     try {
-      await attempt(options, batch, control.abortAttempt);
-      return attempts;
+      await attempt(options, current, control.abortAttempt);
+      return { attempts, delivered: progress.delivered + currentItems, dropped: progress.dropped };
     } catch (e) {
       err = toConsumerError(e);
     }
-    if (!err.retryable) throw new SendFailure('permanent', new PermanentError(`not retryable: ${err.message}`, { cause: err }), attempts);
+    if (!err.retryable) {
+      const failedItems = err instanceof PermanentError && err.failedItems !== undefined ? Math.min(err.failedItems, currentItems) : currentItems;
+      progress.delivered += currentItems - failedItems;
+      const permanent = new PermanentError(`not retryable: ${err.message}`, { cause: err });
+      // Nothing remains to send: the failed items are dropped by the caller, which counts `undelivered`.
+      throw new SendFailure('permanent', permanent, attempts, 0, { ...progress, remaining: undefined });
+    }
     const hint = err instanceof RetryableError ? err.retryAfterMs : undefined;
     const reason = err instanceof RetryableError ? err.reason : 'unavailable';
-    if (control.abortAttempt?.aborted) throw new SendFailure('stopped', err, attempts);
-    if (!retry.enabled) throw new SendFailure('disabled', err, attempts);
+    if (err instanceof RetryableError && err.failed) {
+      const failedItems = countItems(err.failed);
+      const dropped = Math.min(err.droppedItems, currentItems - failedItems);
+      progress.delivered += currentItems - failedItems - dropped;
+      progress.dropped += dropped;
+      if (dropped > 0) {
+        logger.warn('Exporting partly failed: the backend refused some items for good. Dropping them.', { signal: batch.signal, items: dropped, error: err.message });
+      }
+      current = err.failed;
+      currentItems = failedItems;
+      progress.remaining = current;
+    }
+    if (control.abortAttempt?.aborted) throw new SendFailure('stopped', err, attempts, 0, progress);
+    if (!retry.enabled) throw new SendFailure('disabled', err, attempts, 0, progress);
     const delay = Math.max(backoff.next(), hint ?? 0);
     if (Date.now() + delay > deadline) {
       const exhausted = new RetryableError(`no more retries left after ${attempts} attempts: ${err.message}`, { cause: err, retryAfterMs: hint, reason });
-      throw new SendFailure('exhausted', exhausted, attempts, delay);
+      throw new SendFailure('exhausted', exhausted, attempts, delay, progress);
     }
     logger.info('Exporting failed. Will retry the request after interval.', {
       signal: batch.signal,
-      items,
+      items: currentItems,
       attempts,
       interval: describeMs(delay),
       error: err.message,
     });
     if (!(await sleep(delay, control.stopWaiting))) {
-      throw new SendFailure('stopped', new RetryableError(`exporter is shutting down: ${err.message}`, { cause: err, retryAfterMs: hint, reason }), attempts);
+      throw new SendFailure('stopped', new RetryableError(`exporter is shutting down: ${err.message}`, { cause: err, retryAfterMs: hint, reason }), attempts, 0, progress);
     }
   }
 }
