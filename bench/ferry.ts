@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as ProtoModule from '../src/pdata/proto.js';
 import type * as JsonModule from '../src/pdata/json.js';
-import type * as HttpClientModule from '../src/exporters/otlphttp/http-client.js';
+import type * as HttpClientModule from '../src/exporters/helper/http-client.js';
 
 /** The repository root: the nearest directory above this file whose package.json is Ferry's. */
 export const REPO_ROOT: string = (() => {
@@ -42,7 +42,7 @@ export function loadCodecs(): Promise<FerryCodecs> {
   codecs ??= (async () => ({
     proto: await distModule<typeof ProtoModule>('pdata/proto.js'),
     json: await distModule<typeof JsonModule>('pdata/json.js'),
-    gzipLevel: (await distModule<typeof HttpClientModule>('exporters/otlphttp/http-client.js')).DEFAULT_GZIP_LEVEL,
+    gzipLevel: (await distModule<typeof HttpClientModule>('exporters/helper/http-client.js')).DEFAULT_GZIP_LEVEL,
   }))();
   return codecs;
 }

@@ -1,6 +1,7 @@
 // Client settings shared by network exporters (confighttp / configgrpc keys):
 // `headers` and `compression`, with the helpers that read them.
 import type { SchemaObject } from 'ajv';
+import type { ConfigProblem } from '../../component.js';
 
 /** User-Agent of Ferry's exporters (HTTP header, and gRPC's primary user agent). */
 export const USER_AGENT = 'Ferry/0.1.0 (OpenTelemetry Collector in TypeScript)';
@@ -39,4 +40,27 @@ export function headerEntries(headers: HeadersConfig | undefined): Array<[string
   if (!headers) return [];
   if (Array.isArray(headers)) return (headers as ReadonlyArray<{ name: string; value: string }>).map((h) => [h.name, h.value]);
   return Object.entries(headers as Readonly<Record<string, string>>);
+}
+
+/** A problem with an http(s) URL setting at `path`, or undefined when it is one. */
+export function urlProblem(path: string, value: string): ConfigProblem | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { path, message: `"${value}" is not a URL`, fix: 'write a full URL with its scheme, e.g. http://collector:4318' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { path, message: `scheme "${url.protocol.slice(0, -1)}" is not supported`, fix: 'use http:// or https://' };
+  }
+  return undefined;
+}
+
+/** The URL without credentials, for logs and error messages. */
+export function redactUrl(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  return copy.href;
 }

@@ -22,4 +22,5 @@ export {
 } from './retry.js';
 export { GrpcCode, grpcRetryDelayMs, grpcStatusError, httpStatusError, networkError, parseRetryAfter, type GrpcStatusLike, type HttpHeaders } from './errors.js';
 export { readExportResponse } from './response.js';
-export { USER_AGENT, compressionSchema, headersSchema, headerEntries, type HeadersConfig } from './client-config.js';
+export { USER_AGENT, compressionSchema, headersSchema, headerEntries, redactUrl, urlProblem, type HeadersConfig } from './client-config.js';
+export { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpClientOptions, type HttpResponse } from './http-client.js';

@@ -5,7 +5,7 @@ import type { ConfigProblem } from '../../component.js';
 import { durationSchema } from '../../config/units.js';
 import { tlsClientSchema, validateTlsClient, type TlsClientConfig } from '../../config/tls-client.js';
 import type { Signal } from '../../pdata/types.js';
-import { compressionSchema, headersSchema, type HeadersConfig } from '../helper/client-config.js';
+import { compressionSchema, headersSchema, urlProblem, type HeadersConfig } from '../helper/client-config.js';
 import { sendingQueueSchema, validateSendingQueue, type SendingQueueConfig } from '../helper/queue-config.js';
 import { retryOnFailureSchema, timeoutSchema, validateRetryOnFailure, type RetryOnFailureConfig } from '../helper/retry.js';
 
@@ -83,19 +83,6 @@ export function signalUrl(config: Pick<OtlpHttpConfig, 'endpoint' | 'logs_endpoi
   if (own) return own;
   if (!config.endpoint) return undefined;
   return config.endpoint.endsWith('/') ? config.endpoint + SIGNAL_PATH[signal] : `${config.endpoint}/${SIGNAL_PATH[signal]}`;
-}
-
-function urlProblem(path: string, value: string): ConfigProblem | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return { path, message: `"${value}" is not a URL`, fix: 'write a full URL with its scheme, e.g. http://collector:4318' };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { path, message: `scheme "${url.protocol.slice(0, -1)}" is not supported`, fix: 'use http:// or https://' };
-  }
-  return undefined;
 }
 
 export function validate(config: OtlpHttpConfig): ConfigProblem[] {

@@ -9,14 +9,14 @@ import { decodeJsonExportResponse, decodeJsonStatus, encodeJsonExportRequest } f
 import { decodeExportResponse, decodeStatus, encodeExportRequest, type ExportResponse } from '../../pdata/proto.js';
 import type { Signal } from '../../pdata/types.js';
 import { SIGNALS } from '../../pdata/types.js';
-import { USER_AGENT, headerEntries } from '../helper/client-config.js';
+import { USER_AGENT, headerEntries, redactUrl as redact } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { readExportResponse } from '../helper/response.js';
 import { configSchema, signalUrl, validate, type OtlpHttpConfig } from './config.js';
-import { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpResponse } from './http-client.js';
+import { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpResponse } from '../helper/http-client.js';
 
 export type { OtlpHttpConfig } from './config.js';
 
@@ -26,15 +26,6 @@ const JSON_TYPE = 'application/json';
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /** Headers the exporter owns: a configured value would corrupt the request. */
 const RESERVED_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection']);
-
-/** The URL without credentials, for logs and error messages. */
-function redact(url: URL): string {
-  if (!url.username && !url.password) return url.href;
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  return copy.href;
-}
 
 function contentType(res: HttpResponse): string {
   const value = res.headers['content-type'] ?? '';

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Exporter } from '../../../src/component.js';
 import { configSchema } from '../../../src/exporters/otlphttp/config.js';
-import { gzipBody } from '../../../src/exporters/otlphttp/http-client.js';
+import { gzipBody } from '../../../src/exporters/helper/http-client.js';
 import { otlphttpExporter, type OtlpHttpConfig } from '../../../src/exporters/otlphttp/index.js';
 import { compileConfigSchema } from '../../../src/config/validate.js';
 import { SelfTelemetry } from '../../../src/telemetry/self.js';

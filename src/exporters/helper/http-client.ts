@@ -1,4 +1,4 @@
-// The HTTP transport of the otlphttp exporter: POST a body over keep-alive node:http(s)
+// The HTTP transport of the HTTP exporters (otlphttp, loki, elasticsearch, …): POST a body over keep-alive node:http(s)
 // agents. Everything client-specific lives here, so moving to undici's Pool is one file.
 import http from 'node:http';
 import https from 'node:https';
