@@ -2,8 +2,7 @@
 // `ferry`: run the collector, validate a configuration, or list the components.
 // Exit codes: 0 ok, 1 invalid configuration or failed start, 2 bad usage.
 import { readFileSync } from 'node:fs';
-import { format, parseArgs } from 'node:util';
-import { logVerbosity, setLogger, setLogVerbosity } from '@grpc/grpc-js';
+import { parseArgs } from 'node:util';
 import { components } from './components.js';
 import { formatConfigErrors, loadConfig } from './config/index.js';
 import type { ResolvedConfig } from './config/types.js';
@@ -15,6 +14,7 @@ import { watchFiles } from './service/watch.js';
 import { createLogger } from './telemetry/logger.js';
 import { printComponents } from './cli/components.js';
 import { runExec } from './cli/exec.js';
+import { routeGrpcLogs } from './telemetry/grpc-log.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const DEFAULT_CONFIG = new URL('../configs/default.yaml', import.meta.url);
@@ -114,11 +114,7 @@ async function run(args: CliArgs): Promise<number> {
   const config = await resolve(args);
   if (!config) return 1;
   const logger = createLogger({ level: config.telemetry.logs.level, encoding: config.telemetry.logs.encoding });
-  // grpc-js writes its own diagnostics to stderr; route them through our structured log
-  // (at debug: the errors that matter reach the user through the component that failed).
-  const grpcLog = logger.child({ library: 'grpc-js' });
-  setLogger({ error: (...a: unknown[]) => grpcLog.debug(format(...a)), info: (...a: unknown[]) => grpcLog.debug(format(...a)), debug: (...a: unknown[]) => grpcLog.debug(format(...a)) });
-  setLogVerbosity(config.telemetry.logs.level === 'debug' ? logVerbosity.DEBUG : logVerbosity.ERROR);
+  routeGrpcLogs(logger, config.telemetry.logs.level === 'debug');
   const service = new Service(config, { components, logger });
   logger.info('starting ferry', { version: VERSION, config: config.sources });
   try {

@@ -3,8 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isatty } from 'node:tty';
-import { format } from 'node:util';
-import { logVerbosity, setLogger, setLogVerbosity } from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 import type { Components, ReceiverFactory } from '../component.js';
 import { components } from '../components.js';
@@ -18,6 +16,7 @@ import type { StdoutMarkersReceiver } from '../receivers/stdout_markers/index.js
 import { SpawnError, execReceiverFactory } from '../receivers/stdout_markers/index.js';
 import { Service } from '../service/service.js';
 import { createLogger } from '../telemetry/logger.js';
+import { routeGrpcLogs } from '../telemetry/grpc-log.js';
 
 const EXEC_DEFAULT = new URL('../../configs/exec-default.yaml', import.meta.url);
 
@@ -234,9 +233,7 @@ export async function runExec(argvIn: readonly string[]): Promise<number> {
   if (!('service.name' in { ...baseResource, ...receiverConfig.resource, ...args.resource })) {
     baseResource['service.name'] = `unknown_service:${basename(args.argv[0] as string)}`;
   }
-  const grpcLog = logger.child({ library: 'grpc-js' });
-  setLogger({ error: (...a: unknown[]) => grpcLog.debug(format(...a)), info: (...a: unknown[]) => grpcLog.debug(format(...a)), debug: (...a: unknown[]) => grpcLog.debug(format(...a)) });
-  setLogVerbosity(config.telemetry.logs.level === 'debug' ? logVerbosity.DEBUG : logVerbosity.ERROR);
+  routeGrpcLogs(logger, config.telemetry.logs.level === 'debug');
 
   // At a terminal, Ctrl-C and Ctrl-\ already reach CMD (same process group): forwarding
   // them again would deliver them twice.

@@ -1,11 +1,11 @@
 // The `nats` exporter: encodes each resource group as an OTLP export request and publishes
 // it to a subject built from resource attributes; JetStream mode settles on the stream's ack.
+import type * as Nats from 'nats';
 import type { JetStreamClient, NatsConnection } from 'nats';
-import { headers as natsHeaders } from 'nats';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError, errorMessage } from '../../consumer.js';
 import { parseDuration } from '../../config/units.js';
-import { SIGNAL_HEADER, connectNats } from '../../nats/connection.js';
+import { SIGNAL_HEADER, connectNats, natsLib } from '../../nats/connection.js';
 
 export { SIGNAL_HEADER } from '../../nats/connection.js';
 import type { Batch } from '../../pdata/batch.js';
@@ -63,6 +63,7 @@ function bySubject(template: string, batch: Batch): Map<string, Batch> {
 function createNatsExporter(config: NatsExporterConfig, ctx: ComponentContext): Exporter {
   let nc: NatsConnection | undefined;
   let js: JetStreamClient | undefined;
+  let natsHeaders: (typeof Nats)['headers'] | undefined;
   const json = config.encoding === 'otlp_json';
 
   function encode(batch: Batch): Uint8Array {
@@ -74,7 +75,7 @@ function createNatsExporter(config: NatsExporterConfig, ctx: ComponentContext): 
   }
 
   async function send(batch: Batch, abort: AbortSignal): Promise<void> {
-    if (!nc || nc.isClosed()) throw new RetryableError(`exporter ${ctx.id} is not connected`);
+    if (!nc || nc.isClosed() || !natsHeaders) throw new RetryableError(`exporter ${ctx.id} is not connected`);
     const h = natsHeaders();
     h.set(SIGNAL_HEADER, batch.signal);
     h.set('Content-Type', json ? 'application/json' : 'application/x-protobuf');
@@ -101,6 +102,7 @@ function createNatsExporter(config: NatsExporterConfig, ctx: ComponentContext): 
     retry: retrySettings(config.retry_on_failure),
     queue: sendingQueueSettings(config.sending_queue),
     async start() {
+      natsHeaders = (await natsLib()).headers;
       nc = await connectNats(config, ctx.id, ctx.logger);
       const c = config.jetstream;
       if (c) {

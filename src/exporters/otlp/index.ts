@@ -14,7 +14,8 @@ import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { readExportResponse } from '../helper/response.js';
 import { configSchema, grpcTarget, validate, type OtlpGrpcConfig } from './config.js';
-import { createGrpcClient, type GrpcClient } from './grpc-client.js';
+import type { GrpcClient } from './grpc-client.js';
+import { loadGrpc } from '../../telemetry/grpc-log.js';
 
 export type { OtlpGrpcConfig } from './config.js';
 
@@ -60,6 +61,8 @@ function createOtlpGrpcExporter(config: OtlpGrpcConfig, ctx: ComponentContext): 
       // As configgrpc: plaintext only with tls.insecure (and no CA), unless the endpoint says https://.
       const plaintext = tlsDisabled(config.tls) && !https;
       const keepalive = config.keepalive;
+      await loadGrpc();
+      const { createGrpcClient } = await import('./grpc-client.js');
       client = createGrpcClient({
         target,
         tls: plaintext ? undefined : await loadTlsClient(config.tls),

@@ -1,12 +1,11 @@
 // The `nats` receiver: subscribes per signal to a subject (queue group optional) or pulls
 // from a JetStream durable consumer, acking each message only once the pipeline accepted it.
 import type { JetStreamManager, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
-import { AckPolicy, nanos } from 'nats';
 import type { ComponentContext, Host, Receiver, ReceiverFactory, SignalConsumers } from '../../component.js';
 import type { Consumer } from '../../consumer.js';
 import { PermanentError, RetryableError, errorMessage } from '../../consumer.js';
 import { parseDuration } from '../../config/units.js';
-import { SIGNAL_HEADER, connectNats } from '../../nats/connection.js';
+import { SIGNAL_HEADER, connectNats, natsLib } from '../../nats/connection.js';
 import type { Signal } from '../../pdata/types.js';
 import { SIGNALS } from '../../pdata/types.js';
 import type { ReceiverMetrics } from '../../telemetry/self.js';
@@ -179,6 +178,7 @@ async function ensureConsumer(jsm: JetStreamManager, c: JetStreamReceiverConfig,
       await jsm.streams.info(c.stream).catch(() => Promise.reject(err));
     }
   }
+  const { AckPolicy, nanos } = await natsLib();
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,

@@ -5,7 +5,8 @@ import type { Logger } from '../../telemetry/logger.js';
 import { InFlight } from '../helper.js';
 import type { OtlpReceiverConfig } from './config.js';
 import { configSchema, resolveGrpc, resolveHttp, validate } from './config.js';
-import { OtlpGrpcServer } from './grpc.js';
+import type { OtlpGrpcOptions, OtlpGrpcServer } from './grpc.js';
+import { loadGrpc } from '../../telemetry/grpc-log.js';
 import { OtlpHttpServer } from './http.js';
 
 export type { OtlpReceiverConfig } from './config.js';
@@ -22,7 +23,9 @@ const DEFAULT_CLOSE_GRACE_MS = 2_000;
 
 export class OtlpReceiver implements Receiver {
   private readonly inFlight = new InFlight();
-  private readonly grpc: OtlpGrpcServer | undefined;
+  /** Built at start: grpc-js is loaded only when the gRPC protocol is configured. */
+  private grpc: OtlpGrpcServer | undefined;
+  private readonly grpcOptions: OtlpGrpcOptions | undefined;
   private readonly http: OtlpHttpServer | undefined;
   private readonly logger: Logger;
   private readonly drainTimeoutMs: number;
@@ -35,10 +38,7 @@ export class OtlpReceiver implements Receiver {
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     const shared = { consumers: next, logger: ctx.logger, inFlight: this.inFlight };
-    this.grpc =
-      grpc === undefined
-        ? undefined
-        : new OtlpGrpcServer({ ...shared, config: resolveGrpc(grpc), metrics: ctx.telemetry.forReceiver(ctx.id, 'grpc') });
+    this.grpcOptions = grpc === undefined ? undefined : { ...shared, config: resolveGrpc(grpc), metrics: ctx.telemetry.forReceiver(ctx.id, 'grpc') };
     this.http =
       http === undefined
         ? undefined
@@ -46,7 +46,10 @@ export class OtlpReceiver implements Receiver {
   }
 
   async start(_host: Host): Promise<void> {
-    if (this.grpc) {
+    if (this.grpcOptions) {
+      await loadGrpc();
+      const { OtlpGrpcServer } = await import('./grpc.js');
+      this.grpc = new OtlpGrpcServer(this.grpcOptions);
       const address = await this.grpc.start();
       this.logger.info('Starting GRPC server', { endpoint: address });
     }
