@@ -22,6 +22,16 @@ export const REPO_ROOT: string = (() => {
 /** dist/cli.js: what `ferry` runs. */
 export const FERRY_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
+/**
+ * The node flags `ferry` runs with: those of dist/cli.js's `#!/usr/bin/env -S node …` line,
+ * so that the bench measures the process users start.
+ */
+export function ferryNodeArgs(): string[] {
+  const first = readFileSync(FERRY_CLI, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node(.*)$/.exec(first);
+  return m ? (m[1] ?? '').trim().split(/\s+/).filter((a) => a !== '') : [];
+}
+
 export interface FerryCodecs {
   readonly proto: typeof ProtoModule;
   readonly json: typeof JsonModule;

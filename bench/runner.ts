@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FERRY_CLI } from './ferry.js';
+import { FERRY_CLI, ferryNodeArgs } from './ferry.js';
 import type { LoadCommand, LoadMessage, LoadSpec, LoadStats } from './loadgen.js';
 import type { CpuSample } from './proc.js';
 import { IpcChild, cpuPercent, cpuSample, memorySample, threadCpuPercent, threadCpuSeconds } from './proc.js';
@@ -164,7 +164,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     for (let attempt = 1; ; attempt++) {
       writeFileSync(configPath, ferryConfig(ports, options.withResource, scenario.load.kind === 'max'));
       try {
-        ferry = await startFerry(configPath, options.profileDir, scenario.nodeArgs ?? []);
+        ferry = await startFerry(configPath, options.profileDir, scenario.nodeArgs ?? ferryNodeArgs());
         break;
       } catch (err) {
         if (attempt >= 3 || !String(err).includes('address already in use')) throw err;

@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The flag caps V8's young generation at 1 MiB per semi-space (Node's default lets it grow
+// to 16 MiB and never shrink): at 10,000 log records/s RSS 96 instead of 117 MiB and 7.2 %
+// of a core instead of 8.4 %, for 8 % fewer records per CPU-second at saturation (bench/).
 // `ferry`: run the collector, validate a configuration, or list the components.
 // Exit codes: 0 ok, 1 invalid configuration or failed start, 2 bad usage.
 import { readFileSync } from 'node:fs';

@@ -1,15 +1,21 @@
 // The `ferry` command as a user meets it: help, version, components, validate with
 // actionable errors, and the embedded default config serving OTLP, metrics and health.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { components } from '../src/components.js';
 import { encodeExportRequest } from '../src/pdata/proto.js';
 import type { FerryProcess } from './helpers/ferry.js';
-import { metricValue, runFerryToEnd, startFerry, tempDir, writeConfig } from './helpers/ferry.js';
+import { CLI, metricValue, runFerryToEnd, startFerry, tempDir, writeConfig } from './helpers/ferry.js';
 import { waitFor } from './helpers/index.js';
 
 describe('ferry CLI', () => {
+  it('runs as the `ferry` bin does: dist/cli.js executable, with the node flags of its #! line', () => {
+    const out = execFileSync(CLI, ['--version'], { encoding: 'utf8' });
+    expect(out.trim()).toMatch(/^ferry \d+\.\d+\.\d+$/);
+  });
+
   it('prints help and version', async () => {
     const help = await runFerryToEnd(['--help']);
     expect(help.code).toBe(0);

@@ -1,6 +1,7 @@
 // Builds dist/ once before the suite, so tests that start `ferry` as a real
 // process run the same JavaScript that `npm start` and the `ferry` bin run.
 import { execFileSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
@@ -9,4 +10,6 @@ export default function setup(): void {
     cwd: root,
     stdio: 'inherit',
   });
+  // As `npm run build`: the bin is executable, run through its #! line.
+  chmodSync(fileURLToPath(new URL('../dist/cli.js', import.meta.url)), 0o755);
 }
