@@ -6,6 +6,8 @@ import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
 import { otlphttpExporter } from './exporters/otlphttp/index.js';
 import { natsExporter } from './exporters/nats/index.js';
+import { lokiExporter } from './exporters/loki/index.js';
+import { elasticsearchExporter } from './exporters/elasticsearch/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
 import { healthCheckExtension } from './extensions/health_check/index.js';
 import { fileStorageExtension } from './extensions/file_storage/index.js';
@@ -36,6 +38,8 @@ export const components: Components = {
     debugExporter as ExporterFactory,
     fileExporter as ExporterFactory,
     natsExporter as ExporterFactory,
+    lokiExporter as ExporterFactory,
+    elasticsearchExporter as ExporterFactory,
   ]),
   extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory, fileStorageExtension as ExtensionFactory]),
 };
