@@ -6,6 +6,8 @@ import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
 import { otlphttpExporter } from './exporters/otlphttp/index.js';
 import { natsExporter } from './exporters/nats/index.js';
+import { datadogExporter } from './exporters/datadog/index.js';
+import { splunkHecExporter } from './exporters/splunk_hec/index.js';
 import { lokiExporter } from './exporters/loki/index.js';
 import { elasticsearchExporter } from './exporters/elasticsearch/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -38,6 +40,8 @@ export const components: Components = {
     debugExporter as ExporterFactory,
     fileExporter as ExporterFactory,
     natsExporter as ExporterFactory,
+    datadogExporter as ExporterFactory,
+    splunkHecExporter as ExporterFactory,
     lokiExporter as ExporterFactory,
     elasticsearchExporter as ExporterFactory,
   ]),
