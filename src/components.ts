@@ -6,6 +6,7 @@ import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
 import { otlphttpExporter } from './exporters/otlphttp/index.js';
 import { natsExporter } from './exporters/nats/index.js';
+import { awsCloudWatchLogsExporter } from './exporters/awscloudwatchlogs/index.js';
 import { datadogExporter } from './exporters/datadog/index.js';
 import { splunkHecExporter } from './exporters/splunk_hec/index.js';
 import { lokiExporter } from './exporters/loki/index.js';
@@ -40,6 +41,7 @@ export const components: Components = {
     debugExporter as ExporterFactory,
     fileExporter as ExporterFactory,
     natsExporter as ExporterFactory,
+    awsCloudWatchLogsExporter as ExporterFactory,
     datadogExporter as ExporterFactory,
     splunkHecExporter as ExporterFactory,
     lokiExporter as ExporterFactory,
