@@ -1,11 +1,27 @@
-// Every ready-made configuration in configs/ must validate as shipped.
+// Every ready-made configuration in configs/ must validate as shipped: the presets, the
+// vendor configs in configs/vendors/, and the Fly log shipper's base with each of its sinks
+// (configs/fly-log-shipper/, merged by its start.sh when the sink's variables are set).
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { components } from '../src/components.js';
 import { formatConfigErrors, loadConfig } from '../src/config/index.js';
 
 const dir = new URL('../configs/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+const yamlIn = (d: URL): string[] => readdirSync(d).filter((f) => f.endsWith('.yaml'));
+/** The Fly shipper's base has no pipeline of its own: its sinks bring them. */
+const FLY_BASE = 'fly-log-shipper.yaml';
+const files = [...yamlIn(dir).filter((f) => f !== FLY_BASE), ...yamlIn(new URL('vendors/', dir)).map((f) => `vendors/${f}`)];
+const flyDir = new URL('fly-log-shipper/', dir);
+/** Fragments start.sh adds on top of a sink (auth, endpoint override): validated with their sink. */
+const flyAddOns: Readonly<Record<string, string>> = {
+  'loki-basic-auth.yaml': 'loki.yaml',
+  'datadog-endpoint.yaml': 'datadog.yaml',
+  'elasticsearch-api-key.yaml': 'elasticsearch.yaml',
+  'elasticsearch-basic-auth.yaml': 'elasticsearch.yaml',
+};
+const flySinks = yamlIn(flyDir).filter((f) => !(f in flyAddOns));
+
+const source = (url: URL, name: string) => ({ name, text: readFileSync(url, 'utf8') });
 
 describe('configs/', () => {
   it('has the embedded default and ready-made configurations', () => {
@@ -14,9 +30,45 @@ describe('configs/', () => {
   });
   for (const f of files) {
     it(`${f} is valid with no environment set`, async () => {
-      const { config, errors } = await loadConfig({ sources: [{ name: f, text: readFileSync(new URL(f, dir), 'utf8') }], env: {}, components });
+      const { config, errors } = await loadConfig({ sources: [source(new URL(f, dir), f)], env: {}, components });
       expect(formatConfigErrors(errors)).toBe('');
       expect(config?.pipelines.length).toBeGreaterThan(0);
     });
+  }
+});
+
+describe('configs/fly-log-shipper', () => {
+  // The variables start.sh requires for each sink, with placeholder values.
+  const env = {
+    OTLP_ENDPOINT: 'https://otlp.example.com',
+    LOKI_PUSH_URL: 'https://loki.example.com/loki/api/v1/push',
+    LOKI_USERNAME: 'u',
+    DATADOG_API_KEY: '0123456789abcdef0123456789abcdef',
+    DATADOG_LOGS_ENDPOINT: 'https://intake.example.com',
+    HONEYCOMB_API_KEY: 'h',
+    NEW_RELIC_LICENSE_KEY: 'n',
+    NEW_RELIC_OTLP_ENDPOINT: 'https://otlp.nr-data.net',
+    BETTER_STACK_SOURCE_TOKEN: 'b',
+    CLOUDWATCH_LOG_GROUP_NAME: 'fly',
+    AWS_REGION: 'eu-west-1',
+    ELASTICSEARCH_ENDPOINT: 'https://es.example.com:9200',
+    ELASTICSEARCH_API_KEY: 'k',
+    ELASTICSEARCH_USER: 'e',
+    SPLUNK_HEC_URL: 'https://splunk.example.com:8088',
+    SPLUNK_HEC_TOKEN: 't',
+    LOG_FILE: '/tmp/fly-logs.jsonl',
+  };
+  const base = source(new URL(FLY_BASE, dir), FLY_BASE);
+  for (const sink of flySinks) {
+    const addOns = Object.keys(flyAddOns).filter((a) => flyAddOns[a] === sink);
+    for (const extra of [undefined, ...addOns]) {
+      const name = extra ? `${sink} + ${extra}` : sink;
+      it(`the base with ${name} is valid, one pipeline fed by the nats receiver`, async () => {
+        const sources = [base, source(new URL(sink, flyDir), sink), ...(extra ? [source(new URL(extra, flyDir), extra)] : [])];
+        const { config, errors } = await loadConfig({ sources, env, components });
+        expect(formatConfigErrors(errors)).toBe('');
+        expect(config?.pipelines.map((p) => p.receivers)).toEqual([['nats']]);
+      });
+    }
   }
 });

@@ -1,9 +1,6 @@
-// The nats receiver's configuration and the NATS presets: defaults, the factory's
-// checks, and configs/fly-log-shipper.yaml driven by its environment variables.
-import { readFileSync } from 'node:fs';
+// The nats receiver's configuration: defaults and the factory's checks (the Fly preset is
+// tested end to end in test/e2e/fly-log-shipper.test.ts and in test/configs.test.ts).
 import { describe, expect, it } from 'vitest';
-import { components } from '../../../src/components.js';
-import { formatConfigErrors, loadConfig } from '../../../src/config/index.js';
 import { natsReceiver } from '../../../src/receivers/nats/index.js';
 import { subjectAttributes, parseTimestamp } from '../../../src/receivers/nats/decode.js';
 import { loadReceiverConfig } from './load.js';
@@ -43,21 +40,5 @@ describe('nats receiver config', () => {
     expect(parseTimestamp(1_700_000_000_123)).toBe(1_700_000_000_123_000_000n);
     expect(parseTimestamp('2023-11-14T22:13:20Z')).toBe(1_700_000_000_000_000_000n);
     expect(parseTimestamp('nope')).toBeUndefined();
-  });
-});
-
-describe('configs/fly-log-shipper.yaml', () => {
-  const text = readFileSync(new URL('../../../configs/fly-log-shipper.yaml', import.meta.url), 'utf8');
-
-  it('takes org, token, subject, queue and the sinks from the environment', async () => {
-    const env = { ORG: 'acme', ACCESS_TOKEN: 'secret', SUBJECT: 'logs.web.>', QUEUE: 'q1', SINKS: '[otlphttp, file]', OTLP_ENDPOINT: 'https://otlp.example.com' };
-    const { config, errors } = await loadConfig({ sources: [{ name: 'fly', text }], env, components });
-    expect(formatConfigErrors(errors)).toBe('');
-    const logs = config?.pipelines.find((p) => p.id === 'logs');
-    expect(logs?.exporters).toEqual(['otlphttp', 'file']);
-    const receiver = config?.receivers.get('nats')?.config as Record<string, unknown>;
-    expect(receiver.subject).toBe('logs.web.>');
-    expect(receiver.queue).toBe('q1');
-    expect(receiver.auth).toEqual({ user: 'acme', password: 'secret' });
   });
 });
