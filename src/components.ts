@@ -11,6 +11,8 @@ import { datadogExporter } from './exporters/datadog/index.js';
 import { splunkHecExporter } from './exporters/splunk_hec/index.js';
 import { lokiExporter } from './exporters/loki/index.js';
 import { elasticsearchExporter } from './exporters/elasticsearch/index.js';
+import { prometheusExporter } from './exporters/prometheus/index.js';
+import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
 import { healthCheckExtension } from './extensions/health_check/index.js';
 import { fileStorageExtension } from './extensions/file_storage/index.js';
@@ -46,6 +48,8 @@ export const components: Components = {
     splunkHecExporter as ExporterFactory,
     lokiExporter as ExporterFactory,
     elasticsearchExporter as ExporterFactory,
+    prometheusExporter as ExporterFactory,
+    prometheusRemoteWriteExporter as ExporterFactory,
   ]),
   extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory, fileStorageExtension as ExtensionFactory]),
 };
