@@ -3,7 +3,6 @@
 import { hostname as machineHostname } from 'node:os';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError } from '../../consumer.js';
-import { loadTlsClient } from '../../config/tls-client.js';
 import { parseDuration } from '../../config/units.js';
 import type { Batch, LogsBatch } from '../../pdata/batch.js';
 import { countItems } from '../../pdata/batch.js';
@@ -11,7 +10,7 @@ import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, redactUrl } from '../helper/client-config.js';
 import { networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
-import { createHttpClient, gzipBody, type HttpClient, type HttpResponse } from '../helper/http-client.js';
+import {gzipBody, type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { configSchema, logsUrl, validate, type DatadogConfig } from './config.js';
@@ -62,7 +61,7 @@ function createDatadogExporter(config: DatadogConfig, ctx: ComponentContext): Ex
   };
   /** A server message never carries the key back into our logs. */
   const scrub = (text: string): string => (apiKey === '' ? text : text.split(apiKey).join('***'));
-  let client: HttpClient | undefined;
+  const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
 
   function classify(res: HttpResponse): PostOutcome {
     if (res.status >= 200 && res.status <= 299) return { kind: 'accepted' };
@@ -82,7 +81,6 @@ function createDatadogExporter(config: DatadogConfig, ctx: ComponentContext): Ex
   }
 
   async function post(entries: readonly Entry[], signal: AbortSignal): Promise<PostOutcome> {
-    if (!client) throw new RetryableError(`exporter ${ctx.id} is not started`);
     let body: Uint8Array = Buffer.from(`[${entries.map((e) => e.text).join(',')}]`);
     if (compress) body = await gzipBody(body, config.logs.compression_level);
     let res: HttpResponse;
@@ -117,17 +115,10 @@ function createDatadogExporter(config: DatadogConfig, ctx: ComponentContext): Ex
     retry: retrySettings(config.retry_on_failure),
     queue: sendingQueueSettings(config.sending_queue),
     async start() {
-      client = createHttpClient({
-        tls: await loadTlsClient(config.tls),
-        keepAlive: !config.disable_keep_alives,
-        maxConnsPerHost: config.max_conns_per_host,
-        idleTimeoutMs: parseDuration(config.idle_conn_timeout),
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-      });
+      await client.open();
     },
     async shutdown() {
-      client?.close();
-      client = undefined;
+      client.close();
     },
   });
 }

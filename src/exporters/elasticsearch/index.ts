@@ -4,14 +4,13 @@
 // are dropped and counted, with their error type and reason logged (never the document).
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError, type ConsumerError } from '../../consumer.js';
-import { loadTlsClient } from '../../config/tls-client.js';
 import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch, type TracesBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
-import { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpResponse } from '../helper/http-client.js';
+import {DEFAULT_GZIP_LEVEL, gzipBody, type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { FILTER_PATH, bulkBody, errorResponseMessage, parseBulkResponse, safeReason } from './bulk.js';
 import { configSchema, endpointList, esRetrySettings, validate, type ElasticsearchConfig } from './config.js';
@@ -54,14 +53,13 @@ function createElasticsearchExporter(config: ElasticsearchConfig, ctx: Component
   if (gzip) headers['content-encoding'] = 'gzip';
   if (config.api_key) headers.authorization = `ApiKey ${config.api_key}`;
   else if (config.user) headers.authorization = `Basic ${Buffer.from(`${config.user}:${config.password ?? ''}`).toString('base64')}`;
-  let client: HttpClient | undefined;
+  const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
   let nextNode = 0;
   /** Attempts of a batch (or of the part of it still failing) that Elasticsearch refused: retry.max_retries bounds them. */
   const refusals = new WeakMap<Batch, number>();
 
   /** POST to the next node; a node that cannot answer (network error, 502/503/504) yields to the following one. */
   async function post(body: Buffer, signal: AbortSignal): Promise<{ res: HttpResponse; url: URL }> {
-    if (!client) throw new RetryableError(`exporter ${ctx.id} is not started`);
     let lastError: ConsumerError | undefined;
     for (let k = 0; k < urls.length; k++) {
       const i = (nextNode + k) % urls.length;
@@ -191,17 +189,10 @@ function createElasticsearchExporter(config: ElasticsearchConfig, ctx: Component
     retry,
     queue: sendingQueueSettings(config.sending_queue),
     async start() {
-      client = createHttpClient({
-        tls: await loadTlsClient(config.tls),
-        keepAlive: !config.disable_keep_alives,
-        maxConnsPerHost: config.max_conns_per_host ?? 0,
-        idleTimeoutMs: parseDuration(config.idle_conn_timeout ?? '90s'),
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-      });
+      await client.open();
     },
     async shutdown() {
-      client?.close();
-      client = undefined;
+      client.close();
     },
   });
 }

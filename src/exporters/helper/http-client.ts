@@ -4,7 +4,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { gzip, gzipSync } from 'node:zlib';
-import type { TlsClientOptions } from '../../config/tls-client.js';
+import { RetryableError } from '../../consumer.js';
+import { loadTlsClient, type TlsClientConfig, type TlsClientOptions } from '../../config/tls-client.js';
+import { parseDuration } from '../../config/units.js';
 
 export interface HttpResponse {
   readonly status: number;
@@ -74,6 +76,50 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       httpsAgent.destroy();
     },
   };
+}
+
+/** The Collector's confighttp client keys every HTTP exporter shares. */
+export interface HttpClientConfig {
+  readonly tls?: TlsClientConfig;
+  readonly disable_keep_alives?: boolean;
+  /** 0 = no limit. */
+  readonly max_conns_per_host?: number;
+  /** Default 90s, the Collector's. */
+  readonly idle_conn_timeout?: string;
+}
+
+/**
+ * An HTTP exporter's client: opened by the exporter's start() from its confighttp keys,
+ * closed by its shutdown(). Posting before start (or after shutdown) is a retryable error.
+ */
+export class ExporterHttpClient {
+  private client: HttpClient | undefined;
+
+  constructor(
+    private readonly exporterId: string,
+    private readonly config: HttpClientConfig,
+    private readonly maxResponseBytes: number,
+  ) {}
+
+  async open(): Promise<void> {
+    this.client = createHttpClient({
+      tls: await loadTlsClient(this.config.tls),
+      keepAlive: !this.config.disable_keep_alives,
+      maxConnsPerHost: this.config.max_conns_per_host ?? 0,
+      idleTimeoutMs: parseDuration(this.config.idle_conn_timeout ?? '90s'),
+      maxResponseBytes: this.maxResponseBytes,
+    });
+  }
+
+  post(url: URL, body: Uint8Array, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpResponse> {
+    if (!this.client) return Promise.reject(new RetryableError(`exporter ${this.exporterId} is not started`));
+    return this.client.post(url, body, headers, signal);
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
 }
 
 /**

@@ -3,14 +3,13 @@
 // and entries Loki ignored as too old or out of order are dropped and counted.
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError, errorMessage, type ConsumerError } from '../../consumer.js';
-import { loadTlsClient } from '../../config/tls-client.js';
 import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
 import { networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
-import { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpResponse } from '../helper/http-client.js';
+import {DEFAULT_GZIP_LEVEL, gzipBody, type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { configSchema, validate, type LokiConfig } from './config.js';
@@ -70,10 +69,9 @@ function createLokiExporter(config: LokiConfig, ctx: ComponentContext): Exporter
   if (config.basic_auth) {
     baseHeaders.authorization = `Basic ${Buffer.from(`${config.basic_auth.username}:${config.basic_auth.password}`).toString('base64')}`;
   }
-  let client: HttpClient | undefined;
+  const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
 
   async function push(target: URL, p: TenantPush, signal: AbortSignal): Promise<PushOutcome> {
-    if (!client) return { kind: 'retry', error: new RetryableError(`exporter ${ctx.id} is not started`) };
     let body: Buffer;
     try {
       body = json ? encodeJsonPush(p.streams) : encodeProtoPush(p.streams);
@@ -136,17 +134,10 @@ function createLokiExporter(config: LokiConfig, ctx: ComponentContext): Exporter
     queue: sendingQueueSettings(config.sending_queue),
     async start() {
       if (config.encoding === 'proto') await loadSnappy();
-      client = createHttpClient({
-        tls: await loadTlsClient(config.tls),
-        keepAlive: !config.disable_keep_alives,
-        maxConnsPerHost: config.max_conns_per_host ?? 0,
-        idleTimeoutMs: parseDuration(config.idle_conn_timeout ?? '90s'),
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-      });
+      await client.open();
     },
     async shutdown() {
-      client?.close();
-      client = undefined;
+      client.close();
     },
   });
 }

@@ -1,8 +1,7 @@
 // The `otlphttp` exporter: encodes each batch as an OTLP/HTTP request (protobuf or JSON,
 // gzip by default) and POSTs it; the exporter helper retries what the spec says to retry.
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
-import { PermanentError, RetryableError, errorMessage } from '../../consumer.js';
-import { loadTlsClient } from '../../config/tls-client.js';
+import { PermanentError, errorMessage } from '../../consumer.js';
 import { parseDuration } from '../../config/units.js';
 import type { Batch } from '../../pdata/batch.js';
 import { decodeJsonExportResponse, decodeJsonStatus, encodeJsonExportRequest } from '../../pdata/json.js';
@@ -16,7 +15,7 @@ import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { readExportResponse } from '../helper/response.js';
 import { configSchema, signalUrl, validate, type OtlpHttpConfig } from './config.js';
-import { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpResponse } from '../helper/http-client.js';
+import {DEFAULT_GZIP_LEVEL, gzipBody, type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
 
 export type { OtlpHttpConfig } from './config.js';
 
@@ -67,14 +66,13 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
     if (!RESERVED_HEADERS.has(name.toLowerCase())) baseHeaders[name.toLowerCase()] = value;
   }
   if (compress) baseHeaders['content-encoding'] = 'gzip';
-  let client: HttpClient | undefined;
+  const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
 
   async function send(batch: Batch, signal: AbortSignal): Promise<void> {
     const url = urls.get(batch.signal);
     if (!url) {
       throw new PermanentError(`no endpoint for ${batch.signal}: set endpoint or ${batch.signal}_endpoint in exporter ${ctx.id}`);
     }
-    if (!client) throw new RetryableError(`exporter ${ctx.id} is not started`);
     let body: Uint8Array;
     try {
       body = json ? Buffer.from(encodeJsonExportRequest(batch.signal, batch.resources)) : encodeExportRequest(batch.signal, batch.resources);
@@ -101,17 +99,10 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
     retry: retrySettings(config.retry_on_failure),
     queue: sendingQueueSettings(config.sending_queue),
     async start() {
-      client = createHttpClient({
-        tls: await loadTlsClient(config.tls),
-        keepAlive: !config.disable_keep_alives,
-        maxConnsPerHost: config.max_conns_per_host ?? 0,
-        idleTimeoutMs: parseDuration(config.idle_conn_timeout ?? '90s'),
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-      });
+      await client.open();
     },
     async shutdown() {
-      client?.close();
-      client = undefined;
+      client.close();
     },
   });
 }

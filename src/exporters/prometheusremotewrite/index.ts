@@ -1,7 +1,6 @@
 // The `prometheusremotewrite` exporter: metrics as remote write 1.0 requests (snappy-compressed
 // protobuf WriteRequest), split by size; the exporter helper retries what the spec says to retry.
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
-import { loadTlsClient } from '../../config/tls-client.js';
 import { parseDuration } from '../../config/units.js';
 import { PermanentError, RetryableError, toConsumerError, type ConsumerError } from '../../consumer.js';
 import type { Batch, MetricsBatch } from '../../pdata/batch.js';
@@ -12,7 +11,7 @@ import { toTimeSeries, type RemoteSeries } from '../../prometheus/timeseries.js'
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
-import { createHttpClient, type HttpClient, type HttpResponse } from '../helper/http-client.js';
+import {type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { configSchema, requestParallelism, resolvedSendingQueue, validate, type PrometheusRemoteWriteConfig } from './config.js';
@@ -75,7 +74,7 @@ function createPrometheusRemoteWriteExporter(config: PrometheusRemoteWriteConfig
   const maxBytes = config.max_batch_size_bytes;
   /** Metric names already warned about, so a steady stream of deltas logs once, not per batch. */
   const warned = new Set<string>();
-  let client: HttpClient | undefined;
+  const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
 
   /** A non-2xx answer, classified as the remote write spec says: 5xx and 429 retryable, other 4xx never. */
   function statusError(res: HttpResponse): ConsumerError {
@@ -90,7 +89,6 @@ function createPrometheusRemoteWriteExporter(config: PrometheusRemoteWriteConfig
   }
 
   async function post(body: Uint8Array, signal: AbortSignal): Promise<void> {
-    if (!client) throw new RetryableError(`exporter ${ctx.id} is not started`);
     if (signal.aborted) throw new RetryableError('request aborted before it was sent');
     let res: HttpResponse;
     try {
@@ -151,17 +149,10 @@ function createPrometheusRemoteWriteExporter(config: PrometheusRemoteWriteConfig
     queue: sendingQueueSettings(resolvedSendingQueue(config)),
     async start() {
       await loadSnappy();
-      client = createHttpClient({
-        tls: await loadTlsClient(config.tls),
-        keepAlive: !config.disable_keep_alives,
-        maxConnsPerHost: 0,
-        idleTimeoutMs: parseDuration(config.idle_conn_timeout ?? '90s'),
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-      });
+      await client.open();
     },
     async shutdown() {
-      client?.close();
-      client = undefined;
+      client.close();
     },
   });
 }

@@ -3,12 +3,11 @@
 import { readFileSync } from 'node:fs';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError } from '../../consumer.js';
-import { loadTlsClient } from '../../config/tls-client.js';
 import { parseDuration } from '../../config/units.js';
 import type { Batch, LogsBatch, MetricsBatch } from '../../pdata/batch.js';
 import { countItems } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
-import { DEFAULT_GZIP_LEVEL, createHttpClient, gzipBody, type HttpClient, type HttpResponse } from '../helper/http-client.js';
+import {DEFAULT_GZIP_LEVEL, gzipBody, type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
 import { headerEntries, redactUrl } from '../helper/client-config.js';
 import { networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
@@ -88,7 +87,7 @@ function createSplunkHecExporter(config: SplunkHecConfig, ctx: ComponentContext)
   const metricLimits = limits(config.max_content_length_metrics);
   /** Whatever a server says, the token never reaches a log line. */
   const scrub = (text: string): string => (token === '' ? text : text.split(token).join('***'));
-  let client: HttpClient | undefined;
+  const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
 
   function classify(res: HttpResponse): PostOutcome {
     if (res.status >= 200 && res.status <= 299) return { kind: 'accepted' };
@@ -109,7 +108,6 @@ function createSplunkHecExporter(config: SplunkHecConfig, ctx: ComponentContext)
   }
 
   async function post(entries: readonly Entry[], signal: AbortSignal): Promise<PostOutcome> {
-    if (!client) throw new RetryableError(`exporter ${ctx.id} is not started`);
     let body: Uint8Array = Buffer.from(entries.map((e) => e.text).join(''));
     if (compress) body = await gzipBody(body, DEFAULT_GZIP_LEVEL);
     let res: HttpResponse;
@@ -159,17 +157,10 @@ function createSplunkHecExporter(config: SplunkHecConfig, ctx: ComponentContext)
     retry: retrySettings(config.retry_on_failure),
     queue: sendingQueueSettings(config.sending_queue),
     async start() {
-      client = createHttpClient({
-        tls: await loadTlsClient(config.tls),
-        keepAlive: !config.disable_keep_alives,
-        maxConnsPerHost: config.max_conns_per_host,
-        idleTimeoutMs: parseDuration(config.idle_conn_timeout),
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-      });
+      await client.open();
     },
     async shutdown() {
-      client?.close();
-      client = undefined;
+      client.close();
     },
   });
 }
