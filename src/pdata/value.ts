@@ -1,6 +1,6 @@
 // AnyValue as the Collector's pdata reads it: which member is set (decoded messages keep
 // defaults on their prototype), and AsString(), used by processors and the debug exporter.
-import type { AnyValue, Int64 } from './types.js';
+import type { AnyValue, Int64, KeyValue } from './types.js';
 
 /** An int64/uint64 in any of its decoded shapes, as a decimal string. */
 export function int64String(v: Int64 | null | undefined): string {
@@ -38,34 +38,48 @@ export function valueType(v: AnyValue | null | undefined): ValueType {
 }
 
 /** Go's encoding/json string escaping (which also escapes <, > and &). */
-function jsonString(s: string): string {
+export function goJsonString(s: string): string {
   return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
-/** The value as JSON the way Go marshals AsRaw(): map keys sorted, bytes as base64. */
-function rawJson(v: AnyValue | null | undefined): string {
+/** A float64 in JSON; Go's encoding/json has no form for NaN or ±Inf, written as the strings "NaN", "+Inf", "-Inf" rather than lose the value. */
+export function jsonDoubleOrString(n: number): string {
+  if (Number.isNaN(n)) return '"NaN"';
+  if (!Number.isFinite(n)) return n > 0 ? '"+Inf"' : '"-Inf"';
+  return String(n);
+}
+
+/**
+ * The value as JSON the way Go marshals AsRaw(): map keys sorted (the last of duplicate keys
+ * wins), bytes as base64, int64 exact. `formatDouble` writes float64s (default: pdata's AsString).
+ */
+export function rawJson(v: AnyValue | null | undefined, formatDouble: (n: number) => string = doubleAsString): string {
   switch (valueType(v)) {
     case 'Empty':
       return 'null';
     case 'Str':
-      return jsonString(v?.stringValue ?? '');
+      return goJsonString(v?.stringValue ?? '');
     case 'Bool':
       return String(v?.boolValue);
     case 'Int':
       return int64String(v?.intValue);
     case 'Double':
-      return doubleAsString(v?.doubleValue ?? 0);
+      return formatDouble(v?.doubleValue ?? 0);
     case 'Bytes':
-      return jsonString(Buffer.from(v?.bytesValue ?? []).toString('base64'));
+      return goJsonString(Buffer.from(v?.bytesValue ?? []).toString('base64'));
     case 'Slice':
-      return '[' + (v?.arrayValue?.values ?? []).map(rawJson).join(',') + ']';
-    case 'Map': {
-      const entries = new Map<string, AnyValue | null | undefined>();
-      for (const kv of v?.kvlistValue?.values ?? []) entries.set(kv.key, kv.value);
-      const keys = [...entries.keys()].sort();
-      return '{' + keys.map((k) => `${jsonString(k)}:${rawJson(entries.get(k))}`).join(',') + '}';
-    }
+      return '[' + (v?.arrayValue?.values ?? []).map((x) => rawJson(x, formatDouble)).join(',') + ']';
+    case 'Map':
+      return kvlistJson(v?.kvlistValue?.values ?? [], formatDouble);
   }
+}
+
+/** A map[string]any (attributes) as JSON, as rawJson writes a Map. */
+export function kvlistJson(kvs: readonly KeyValue[], formatDouble: (n: number) => string = doubleAsString): string {
+  const entries = new Map<string, AnyValue | null | undefined>();
+  for (const kv of kvs) entries.set(kv.key, kv.value);
+  const keys = [...entries.keys()].sort();
+  return '{' + keys.map((k) => `${goJsonString(k)}:${rawJson(entries.get(k), formatDouble)}`).join(',') + '}';
 }
 
 /** pcommon.Value.AsString(). */

@@ -1,7 +1,7 @@
 // OTLP log records as CloudWatch Logs events: the contrib exporter's JSON document (or
 // the raw body, with Embedded Metric Format routing), a millisecond timestamp, a stream.
 import type { AnyValue, KeyValue, LogRecord, ResourceLogs, InstrumentationScope, Int64 } from '../../pdata/types.js';
-import { int64String, valueAsString, valueType } from '../../pdata/value.js';
+import { goJsonString, int64String, jsonDoubleOrString, kvlistJson, rawJson, valueAsString, valueType } from '../../pdata/value.js';
 
 /** PutLogEvents counts each event as its UTF-8 message length plus 26 bytes. */
 export const EVENT_OVERHEAD_BYTES = 26;
@@ -41,47 +41,10 @@ export interface EventOptions {
 
 // ---- JSON the way Go's encoding/json writes the contrib's document
 
-/** Go's string escaping, which also escapes <, > and & (and U+2028/U+2029, as JSON.stringify does not). */
-function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-}
-
-/** A float64 as Go's encoding/json writes it; it has no form for NaN or ±Inf, which we write as strings rather than lose the record. */
-function jsonDouble(n: number): string {
-  if (Number.isNaN(n)) return '"NaN"';
-  if (!Number.isFinite(n)) return n > 0 ? '"+Inf"' : '"-Inf"';
-  return String(n);
-}
-
-/** pcommon.Value.AsRaw() marshalled: maps with sorted keys, bytes as base64, int64 exact. */
-function rawValueJson(v: AnyValue | null | undefined): string {
-  switch (valueType(v)) {
-    case 'Empty':
-      return 'null';
-    case 'Str':
-      return jsonString(v?.stringValue ?? '');
-    case 'Bool':
-      return v?.boolValue ? 'true' : 'false';
-    case 'Int':
-      return int64String(v?.intValue);
-    case 'Double':
-      return jsonDouble(v?.doubleValue ?? 0);
-    case 'Bytes':
-      return jsonString(Buffer.from(v?.bytesValue ?? []).toString('base64'));
-    case 'Slice':
-      return '[' + (v?.arrayValue?.values ?? []).map(rawValueJson).join(',') + ']';
-    case 'Map':
-      return attributesJson(v?.kvlistValue?.values ?? []);
-  }
-}
-
-/** A map[string]any: the last of duplicate keys wins, keys sorted as Go sorts them. */
-function attributesJson(kvs: readonly KeyValue[]): string {
-  const entries = new Map<string, AnyValue | null | undefined>();
-  for (const kv of kvs) entries.set(kv.key, kv.value);
-  const keys = [...entries.keys()].sort();
-  return '{' + keys.map((k) => `${jsonString(k)}:${rawValueJson(entries.get(k))}`).join(',') + '}';
-}
+const jsonString = goJsonString;
+/** pcommon.Value.AsRaw() marshalled; NaN and ±Inf as strings rather than lose the record. */
+const rawValueJson = (v: AnyValue | null | undefined): string => rawJson(v, jsonDoubleOrString);
+const attributesJson = (kvs: readonly KeyValue[]): string => kvlistJson(kvs, jsonDoubleOrString);
 
 function hexId(id: Uint8Array | undefined): string {
   if (!id || id.byteLength === 0 || id.every((b) => b === 0)) return '';

@@ -1,17 +1,12 @@
 // JSON text for HEC events, written by hand so that 64-bit integers keep every digit
 // (JSON.parse/stringify would round them to a double) and numbers read as the Go exporter writes them.
 import type { AnyValue, Int64 } from '../../pdata/types.js';
-import { int64String, valueAsString, valueType } from '../../pdata/value.js';
+import { int64String, jsonDoubleOrString, valueAsString, valueType } from '../../pdata/value.js';
 
 export const jsonString = (s: string): string => JSON.stringify(s);
 
 /** A double as a HEC value: a JSON number, or "NaN" / "+Inf" / "-Inf" as strings (JSON has no such numbers). */
-export function jsonDouble(n: number): string {
-  if (Number.isNaN(n)) return '"NaN"';
-  if (n === Infinity) return '"+Inf"';
-  if (n === -Infinity) return '"-Inf"';
-  return JSON.stringify(n);
-}
+export const jsonDouble = jsonDoubleOrString;
 
 /** Go's strconv.FormatFloat(f, 'g', -1, 64): shortest digits; exponent form (1e+06, 1e-05) below 1e-4 and from 1e6 up. */
 export function formatG(f: number): string {
