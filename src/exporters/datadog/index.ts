@@ -10,7 +10,7 @@ import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, redactUrl } from '../helper/client-config.js';
 import { networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
-import {gzipBody, type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
+import { ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { configSchema, logsUrl, validate, type DatadogConfig } from './config.js';

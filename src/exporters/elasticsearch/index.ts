@@ -10,7 +10,7 @@ import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
-import {DEFAULT_GZIP_LEVEL, gzipBody, type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
+import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { FILTER_PATH, bulkBody, errorResponseMessage, parseBulkResponse, safeReason } from './bulk.js';
 import { configSchema, endpointList, esRetrySettings, validate, type ElasticsearchConfig } from './config.js';

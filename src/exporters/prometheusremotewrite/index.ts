@@ -11,7 +11,7 @@ import { toTimeSeries, type RemoteSeries } from '../../prometheus/timeseries.js'
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
-import {type HttpResponse, ExporterHttpClient } from '../helper/http-client.js';
+import { ExporterHttpClient, type HttpResponse } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { configSchema, requestParallelism, resolvedSendingQueue, validate, type PrometheusRemoteWriteConfig } from './config.js';
