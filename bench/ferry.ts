@@ -23,13 +23,23 @@ export const REPO_ROOT: string = (() => {
 export const FERRY_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 /**
- * The node flags `ferry` runs with: those of dist/cli.js's `#!/usr/bin/env -S node …` line,
- * so that the bench measures the process users start.
+ * How `ferry` starts: the environment assignments and node flags of dist/cli.js's
+ * `#!/usr/bin/env -S [NAME=VALUE…] node [flags…]` line (`${VAR}` expanded as env does), so
+ * that the bench measures the process users start.
  */
-export function ferryNodeArgs(): string[] {
+export function ferryLaunch(): { env: Record<string, string>; nodeArgs: string[] } {
   const first = readFileSync(FERRY_CLI, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env -S node(.*)$/.exec(first);
-  return m ? (m[1] ?? '').trim().split(/\s+/).filter((a) => a !== '') : [];
+  const m = /^#!\S*env -S (.*)$/.exec(first);
+  const words = m ? (m[1] ?? '').trim().split(/\s+/) : [];
+  const env: Record<string, string> = {};
+  let i = 0;
+  for (; i < words.length; i++) {
+    const assign = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(words[i] as string);
+    if (!assign) break;
+    env[assign[1] as string] = (assign[2] as string).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => process.env[name] ?? '');
+  }
+  if (words[i] === 'node') i++;
+  return { env, nodeArgs: words.slice(i) };
 }
 
 export interface FerryCodecs {

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FERRY_CLI, ferryNodeArgs } from './ferry.js';
+import { FERRY_CLI, ferryLaunch } from './ferry.js';
 import type { LoadCommand, LoadMessage, LoadSpec, LoadStats } from './loadgen.js';
 import type { CpuSample } from './proc.js';
 import { IpcChild, cpuPercent, cpuSample, memorySample, threadCpuPercent, threadCpuSeconds } from './proc.js';
@@ -113,12 +113,14 @@ interface Ferry {
   readonly exited: Promise<unknown>;
 }
 
-async function startFerry(configPath: string, profileDir: string | undefined, nodeArgs: readonly string[]): Promise<Ferry> {
+async function startFerry(configPath: string, profileDir: string | undefined, launch: { env: Record<string, string>; nodeArgs: readonly string[] }): Promise<Ferry> {
+  const { nodeArgs } = launch;
   const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   // FERRY_BENCH_NODE_ARGS: extra node flags for the Ferry process (e.g. --trace-gc), for experiments.
   const extra = (process.env.FERRY_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...nodeArgs, ...extra, ...prof, FERRY_CLI, '--config', configPath], {
     stdio: ['ignore', process.env.FERRY_BENCH_STDOUT ? 'inherit' : 'ignore', 'pipe'],
+    env: { ...process.env, ...launch.env },
   });
   let err = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-20_000)));
@@ -164,7 +166,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     for (let attempt = 1; ; attempt++) {
       writeFileSync(configPath, ferryConfig(ports, options.withResource, scenario.load.kind === 'max'));
       try {
-        ferry = await startFerry(configPath, options.profileDir, scenario.nodeArgs ?? ferryNodeArgs());
+        ferry = await startFerry(configPath, options.profileDir, scenario.nodeArgs ? { env: {}, nodeArgs: scenario.nodeArgs } : ferryLaunch());
         break;
       } catch (err) {
         if (attempt >= 3 || !String(err).includes('address already in use')) throw err;

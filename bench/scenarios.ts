@@ -32,7 +32,7 @@ export interface Scenario {
   readonly fullSeconds?: number;
   /** Only run when asked for by name (long runs). */
   readonly soak?: boolean;
-  /** Node flags for the Ferry process instead of those of ferry's `#!` line (a deployment knob measured on its own). */
+  /** Node flags for the Ferry process instead of the environment and node flags of ferry's `#!` line (a deployment knob measured on its own). */
   readonly nodeArgs?: readonly string[];
   readonly targets: Targets;
 }
@@ -58,8 +58,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'metrics-http-protobuf-max', signal: 'metrics', protocol: 'http', encoding: 'protobuf', gzip: false, load: SATURATE, quick: false, targets: {} },
   { name: 'logs-http-protobuf-10k', signal: 'logs', protocol: 'http', encoding: 'protobuf', gzip: false, load: STEADY, quick: true, targets: steadyTargets },
   {
-    // The same with V8's default young generation (ferry's `#!` line caps it at 1 MiB per
-    // semi-space; Node's default lets it grow to 16 MiB, and it never shrinks back).
+    // The same as plain `node dist/cli.js`, without the tuning of ferry's `#!` line (V8's young
+    // generation capped at 1 MiB per semi-space, glibc's malloc held to 2 arenas).
     name: 'logs-http-protobuf-10k-v8-defaults',
     signal: 'logs',
     protocol: 'http',

@@ -16,6 +16,14 @@ describe('ferry CLI', () => {
     expect(out.trim()).toMatch(/^ferry \d+\.\d+\.\d+$/);
   });
 
+  it('gives the command `ferry exec` runs the user\'s MALLOC_ARENA_MAX, not the one of its #! line', () => {
+    const run = (env: NodeJS.ProcessEnv) =>
+      execFileSync(CLI, ['exec', '--', 'sh', '-c', 'echo "arenas=[$MALLOC_ARENA_MAX] sentinel=[$FERRY_USER_MALLOC_ARENA_MAX]"'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const { MALLOC_ARENA_MAX: _unused, ...withoutArenas } = process.env;
+    expect(run(withoutArenas)).toContain('arenas=[] sentinel=[]');
+    expect(run({ ...withoutArenas, MALLOC_ARENA_MAX: '8' })).toContain('arenas=[8] sentinel=[]');
+  });
+
   it('prints help and version', async () => {
     const help = await runFerryToEnd(['--help']);
     expect(help.code).toBe(0);
