@@ -14,6 +14,8 @@ import type { Received } from '../fixtures/scripts/expected.js';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 const FLOOD = 100_000;
+/** Waits of these process tests: generous, for a CI machine whose 2 cores run other test files too. */
+const SLOW_MS = 30_000;
 
 describe('script logs: shell, Python and Node steps → Ferry → Ferry B → file', () => {
   const dir = tempDir('ferry-script-logs-');
@@ -63,7 +65,7 @@ service:
 
   async function execStep(argv: readonly string[], env: NodeJS.ProcessEnv, args: string[] = []) {
     const p = runFerry(['exec', ...args, '--', ...argv], { env });
-    const timer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
     const code = await p.exited;
     clearTimeout(timer);
     return { code, stdout: p.stdout(), stderr: p.stderr() };
@@ -84,14 +86,14 @@ service:
     expect(run.code).toBe(3);
     expect(run.stdout).toBe(STDOUT);
     expect(run.stderr).toBe(STDERR);
-    await waitFor(() => small('run_key', `exec-${lang}`).logs.length >= EXPECTED_RECORDS && small('run_key', `exec-${lang}`).metrics.length >= EXPECTED_METRICS, `exec-${lang} telemetry`);
+    await waitFor(() => small('run_key', `exec-${lang}`).logs.length >= EXPECTED_RECORDS && small('run_key', `exec-${lang}`).metrics.length >= EXPECTED_METRICS, `exec-${lang} telemetry`, SLOW_MS);
     expectStepTelemetry(small('run_key', `exec-${lang}`), {
       exitCode: 3,
       argv,
       traceId: TRACE_ID,
       resource: { 'service.name': `step-${lang}`, pipeline_run_id: 'run,42', run_key: `exec-${lang}`, step_id: 'build' },
     });
-  });
+  }, 90_000);
 
   it('every language as a stdout_markers receiver, and 100,000 lines without a loss', async () => {
     const metricsPort = await freePort();
@@ -135,7 +137,7 @@ service:
     a = await startFerry(['--config', aConfig], { env: { RUN_ID: 'run-7' } });
     for (const lang of LANGUAGES) {
       const key = `receiver-${lang}`;
-      await waitFor(() => small('run_key', key).logs.length >= EXPECTED_RECORDS && small('run_key', key).metrics.length >= EXPECTED_METRICS, `${key} telemetry`);
+      await waitFor(() => small('run_key', key).logs.length >= EXPECTED_RECORDS && small('run_key', key).metrics.length >= EXPECTED_METRICS, `${key} telemetry`, SLOW_MS);
       expectStepTelemetry(small('run_key', key), {
         exitCode: 0,
         argv: [...SCRIPTS[lang], 'normal', '0'],
@@ -147,7 +149,7 @@ service:
     expectFlood(records);
     await a.stop();
     a = undefined;
-  });
+  }, 90_000);
 
   it('100,000 lines printed as fast as possible under ferry exec all arrive', async () => {
     const run = await execStep([...SCRIPTS.shell, 'flood', String(FLOOD)], {
@@ -158,13 +160,13 @@ service:
     expect(run.stdout.length).toBe(Array.from({ length: FLOOD }, (_, i) => `line ${i}\n`).join('').length);
     expect(run.stderr).toBe('');
     expectFlood(await floodRecords('exec-flood', FLOOD + 1));
-  });
+  }, 90_000);
 
   /** Wait until the flood file stops growing with at least `want` records of the run, then read them. */
   async function floodRecords(runKey: string, want: number) {
     let records: Received['logs'] = [];
     let size = -1;
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + SLOW_MS;
     while (Date.now() < deadline) {
       const now = statSafe(out.flood);
       if (now !== size) {
