@@ -2,13 +2,13 @@
 // gzipped, split to the intake's limits (1000 logs, 5 MB per request); a 413 halves a request.
 import { hostname as machineHostname } from 'node:os';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
-import { PermanentError, RetryableError } from '../../consumer.js';
+import { PermanentError } from '../../consumer.js';
 import { parseDuration } from '../../config/units.js';
 import type { Batch, LogsBatch } from '../../pdata/batch.js';
 import { countItems } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, redactUrl } from '../helper/client-config.js';
-import { networkError, parseRetryAfter } from '../helper/errors.js';
+import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
@@ -73,11 +73,7 @@ function createDatadogExporter(config: DatadogConfig, ctx: ComponentContext): Ex
       const error = new PermanentError(`${message} (the Datadog API key ${why}: check api.key and api.site of exporter ${ctx.id})`);
       return { kind: 'refused', error, scope: 'all' };
     }
-    if (retryable(res.status)) {
-      const error = new RetryableError(message, { retryAfterMs: parseRetryAfter(res.headers['retry-after']), reason: res.status === 429 ? 'throttled' : 'unavailable' });
-      return { kind: 'refused', error, scope: 'request' };
-    }
-    return { kind: 'refused', error: new PermanentError(message), scope: 'request' };
+    return { kind: 'refused', error: httpStatusError(res.status, res.headers, detail, `request to ${where}`, retryable), scope: 'request' };
   }
 
   async function post(entries: readonly Entry[], signal: AbortSignal): Promise<PostOutcome> {

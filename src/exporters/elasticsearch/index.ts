@@ -8,7 +8,7 @@ import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch, type TracesBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
-import { httpStatusError, networkError, parseRetryAfter } from '../helper/errors.js';
+import { httpStatusError, isRetryableHttp, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
@@ -104,12 +104,7 @@ function createElasticsearchExporter(config: ElasticsearchConfig, ctx: Component
       const what = `bulk request to ${redactUrl(url)}`;
       const message = errorResponseMessage(res.body);
       const refused = retry.retryOnStatus.has(res.status);
-      const error = refused
-        ? new RetryableError(`${what} responded with HTTP ${res.status}${message ? `: ${message}` : ''}`, {
-            retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-            reason: res.status === 429 ? 'throttled' : 'unavailable',
-          })
-        : httpStatusError(res.status, res.headers, message, what);
+      const error = httpStatusError(res.status, res.headers, message, what, (s) => retry.retryOnStatus.has(s) || isRetryableHttp(s));
       return docs.map(() => ({ kind: error.retryable ? 'retry' : 'drop', why: error.message, error, refused }));
     }
     const parsed = parseBulkResponse(res.body);

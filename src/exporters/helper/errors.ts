@@ -9,6 +9,11 @@ export type HttpHeaders = Readonly<Record<string, string | readonly string[] | u
 /** HTTP statuses the OTLP/HTTP spec says to retry. */
 const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
 
+/** Retryable per the OTLP/HTTP spec: 429, 502, 503, 504. */
+export function isRetryableHttp(status: number): boolean {
+  return RETRYABLE_HTTP.has(status);
+}
+
 /**
  * Milliseconds to wait from a Retry-After value: delay-seconds or an HTTP-date
  * (RFC 9110 §10.2.3). Undefined when absent or unparsable.
@@ -31,15 +36,22 @@ function header(headers: HttpHeaders, name: string): string | readonly string[] 
 }
 
 /**
- * A non-2xx HTTP response as a consumer error: 429/502/503/504 retryable (honouring
- * Retry-After), every other status permanent. `bodyText` is the server's message
- * (the decoded google.rpc.Status message, or the body as text); `what` names the
- * request in the message (e.g. "request to http://host/v1/logs"), never its headers.
+ * A non-2xx HTTP response as a consumer error: retryable when `retryable(status)` (by
+ * default the OTLP/HTTP spec's 429/502/503/504; a backend's own API may say more), honouring
+ * Retry-After, every other status permanent. `bodyText` is the server's message (the decoded
+ * google.rpc.Status message, or the body as text); `what` names the request in the message
+ * (e.g. "request to http://host/v1/logs"), never its headers.
  */
-export function httpStatusError(status: number, headers: HttpHeaders, bodyText: string, what?: string): ConsumerError {
+export function httpStatusError(
+  status: number,
+  headers: HttpHeaders,
+  bodyText: string,
+  what?: string,
+  retryable: (status: number) => boolean = isRetryableHttp,
+): ConsumerError {
   const detail = bodyText.trim();
   const message = `${what ? `${what} responded with ` : ''}HTTP ${status}${detail ? `: ${detail}` : ''}`;
-  if (!RETRYABLE_HTTP.has(status)) return new PermanentError(message);
+  if (!retryable(status)) return new PermanentError(message);
   return new RetryableError(message, {
     retryAfterMs: parseRetryAfter(header(headers, 'retry-after')),
     reason: status === 429 ? 'throttled' : 'unavailable',

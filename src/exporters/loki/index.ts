@@ -7,7 +7,7 @@ import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
-import { networkError, parseRetryAfter } from '../helper/errors.js';
+import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
@@ -46,15 +46,11 @@ type PushOutcome =
 function classify(res: HttpResponse, what: string, items: number): PushOutcome {
   if (res.status >= 200 && res.status <= 299) return { kind: 'ok' };
   const message = lokiMessage(res);
-  const text = `${what} responded with HTTP ${res.status}${message ? `: ${message}` : ''}`;
   // As the contrib exporter: every 4xx but 429 is final; 429 and all 5xx are worth another try.
-  if (res.status === 429 || res.status >= 500) {
-    return { kind: 'retry', error: new RetryableError(text, { retryAfterMs: parseRetryAfter(res.headers['retry-after']), reason: res.status === 429 ? 'throttled' : 'unavailable' }) };
-  }
-  if (res.status === 400 && PARTLY_IGNORED.test(message)) {
-    return { kind: 'drop', error: new PermanentError(text), dropped: ignoredEntries(message, items) };
-  }
-  return { kind: 'drop', error: new PermanentError(text), dropped: items };
+  const error = httpStatusError(res.status, res.headers, message, what, (s) => s === 429 || s >= 500);
+  if (error instanceof RetryableError) return { kind: 'retry', error };
+  const dropped = res.status === 400 && PARTLY_IGNORED.test(message) ? ignoredEntries(message, items) : items;
+  return { kind: 'drop', error: error as PermanentError, dropped };
 }
 
 function createLokiExporter(config: LokiConfig, ctx: ComponentContext): Exporter {

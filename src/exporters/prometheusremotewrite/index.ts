@@ -9,7 +9,7 @@ import { configuredLabels } from '../../prometheus/labels.js';
 import { selectDataPoints } from '../../prometheus/select.js';
 import { toTimeSeries, type RemoteSeries } from '../../prometheus/timeseries.js';
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
-import { httpStatusError, networkError, parseRetryAfter } from '../helper/errors.js';
+import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { ExporterHttpClient, type HttpResponse } from '../helper/http-client.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
@@ -79,13 +79,7 @@ function createPrometheusRemoteWriteExporter(config: PrometheusRemoteWriteConfig
   /** A non-2xx answer, classified as the remote write spec says: 5xx and 429 retryable, other 4xx never. */
   function statusError(res: HttpResponse): ConsumerError {
     const text = res.body.toString('utf8', 0, Math.min(res.body.byteLength, 512)).replace(/\s+/g, ' ').trim();
-    if (res.status >= 500 && res.status <= 599) {
-      return new RetryableError(`${where} responded with HTTP ${res.status}${text ? `: ${text}` : ''}`, {
-        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-        reason: 'unavailable',
-      });
-    }
-    return httpStatusError(res.status, res.headers, text, where);
+    return httpStatusError(res.status, res.headers, text, where, (s) => s === 429 || (s >= 500 && s <= 599));
   }
 
   async function post(body: Uint8Array, signal: AbortSignal): Promise<void> {
