@@ -9,6 +9,15 @@ export function int64String(v: Int64 | null | undefined): string {
   return v.toString();
 }
 
+/**
+ * A trace or span id as lower-case hex; '' when missing or all zero (pdata's IsEmpty), and,
+ * with `length`, also for an id of another byte length (the protobuf decoder does not check it).
+ */
+export function idHex(id: Uint8Array | null | undefined, length?: number): string {
+  if (!id || (length !== undefined && id.byteLength !== length) || id.every((b) => b === 0)) return '';
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
 /** pdata's float64AsString: JavaScript's own number formatting (ES6 rules, as Go mimics). */
 function doubleAsString(n: number): string {
   if (!Number.isFinite(n)) return `json: unsupported value: ${Number.isNaN(n) ? 'NaN' : n > 0 ? '+Inf' : '-Inf'}`;

@@ -1,7 +1,7 @@
 // OTLP log records as CloudWatch Logs events: the contrib exporter's JSON document (or
 // the raw body, with Embedded Metric Format routing), a millisecond timestamp, a stream.
 import type { AnyValue, KeyValue, LogRecord, ResourceLogs, InstrumentationScope, Int64 } from '../../pdata/types.js';
-import { goJsonString, int64String, jsonDoubleOrString, kvlistJson, rawJson, valueAsString, valueType } from '../../pdata/value.js';
+import { goJsonString, idHex, int64String, jsonDoubleOrString, kvlistJson, rawJson, valueAsString, valueType } from '../../pdata/value.js';
 
 /** PutLogEvents counts each event as its UTF-8 message length plus 26 bytes. */
 export const EVENT_OVERHEAD_BYTES = 26;
@@ -46,10 +46,6 @@ const jsonString = goJsonString;
 const rawValueJson = (v: AnyValue | null | undefined): string => rawJson(v, jsonDoubleOrString);
 const attributesJson = (kvs: readonly KeyValue[]): string => kvlistJson(kvs, jsonDoubleOrString);
 
-function hexId(id: Uint8Array | undefined): string {
-  if (!id || id.byteLength === 0 || id.every((b) => b === 0)) return '';
-  return Buffer.from(id).toString('hex');
-}
 
 /**
  * The contrib exporter's event document: body, severity_number, severity_text,
@@ -63,9 +59,9 @@ export function logDocument(record: LogRecord, scope: InstrumentationScope | nul
   if (record.severityText) parts.push(`"severity_text":${jsonString(record.severityText)}`);
   if (record.droppedAttributesCount) parts.push(`"dropped_attributes_count":${record.droppedAttributesCount}`);
   if (record.flags) parts.push(`"flags":${record.flags >>> 0}`);
-  const traceId = hexId(record.traceId);
+  const traceId = idHex(record.traceId);
   if (traceId) parts.push(`"trace_id":"${traceId}"`);
-  const spanId = hexId(record.spanId);
+  const spanId = idHex(record.spanId);
   if (spanId) parts.push(`"span_id":"${spanId}"`);
   if (record.attributes.length > 0) parts.push(`"attributes":${attributesJson(record.attributes)}`);
   if (scope?.name) {

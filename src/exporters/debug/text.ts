@@ -38,10 +38,7 @@ export function timestampString(v: Int64 | null | undefined): string {
 }
 
 /** A trace or span id as lower-case hex; empty when unset or all zeros, as pdata prints it. */
-export function idString(id: Uint8Array | null | undefined): string {
-  if (!id || id.every((b) => b === 0)) return '';
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
-}
+export { idHex as idString } from '../../pdata/value.js';
 
 /** Go's `%f`: six decimals. */
 export function fixed6(v: number | null | undefined): string {

@@ -3,7 +3,7 @@
 // layout: Attributes.*, Resource.*, TraceId…) and raw (none without the prefixes).
 import type { LogsBatch, TracesBatch } from '../../pdata/batch.js';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, Span } from '../../pdata/types.js';
-import { int64String, valueAsString, valueType } from '../../pdata/value.js';
+import { idHex, int64String, valueAsString, valueType } from '../../pdata/value.js';
 import type { ElasticsearchConfig, MappingMode } from './config.js';
 import {
   DATA_STREAM_DATASET,
@@ -37,10 +37,6 @@ export function isoNanos(ns: bigint): string {
   return `${new Date(Number(secs) * 1000).toISOString().slice(0, 19)}.${frac.toString().padStart(9, '0')}Z`;
 }
 
-const hex = (b: Uint8Array | undefined): string => {
-  const s = Buffer.from(b ?? []).toString('hex');
-  return /[^0]/.test(s) ? s : '';
-};
 
 /** An AnyValue as JSON: int64 exact, bytes as base64, non-finite doubles as null, map keys deduplicated (last wins). */
 export function esJson(v: AnyValue | null | undefined): string {
@@ -242,8 +238,8 @@ export function logDocuments(config: ElasticsearchConfig, batch: LogsBatch, now 
           if (observed !== 0n) parts.push(`"observed_timestamp":${JSON.stringify(isoNanos(observed))}`);
           const ds = otelDataStream(route);
           if (ds) parts.push(ds);
-          const traceId = hex(record.traceId);
-          const spanId = hex(record.spanId);
+          const traceId = idHex(record.traceId);
+          const spanId = idHex(record.spanId);
           if (traceId) parts.push(`"trace_id":${JSON.stringify(traceId)}`);
           if (spanId) parts.push(`"span_id":${JSON.stringify(spanId)}`);
           if (record.severityText) parts.push(`"severity_text":${JSON.stringify(record.severityText)}`);
@@ -259,8 +255,8 @@ export function logDocuments(config: ElasticsearchConfig, batch: LogsBatch, now 
         } else {
           const doc = new FlatDocument();
           doc.add('@timestamp', JSON.stringify(isoNanos(time)));
-          doc.addString('TraceId', hex(record.traceId));
-          doc.addString('SpanId', hex(record.spanId));
+          doc.addString('TraceId', idHex(record.traceId));
+          doc.addString('SpanId', idHex(record.spanId));
           doc.add('TraceFlags', String(record.flags ?? 0));
           doc.addString('SeverityText', record.severityText);
           doc.add('SeverityNumber', String(record.severityNumber ?? 0));
@@ -286,7 +282,7 @@ function addScope(doc: FlatDocument, scope: InstrumentationScope | null | undefi
 /** The contrib's Link field in the none mode: the span's links as a JSON string (keys sorted, as Go marshals a map). */
 function linksString(span: Span): string {
   const links = span.links.map(
-    (l) => `{"attribute":${esJson({ kvlistValue: { values: l.attributes } })},"spanID":${JSON.stringify(hex(l.spanId))},"traceID":${JSON.stringify(hex(l.traceId))}}`,
+    (l) => `{"attribute":${esJson({ kvlistValue: { values: l.attributes } })},"spanID":${JSON.stringify(idHex(l.spanId))},"traceID":${JSON.stringify(idHex(l.traceId))}}`,
   );
   return `[${links.join(',')}]`;
 }
@@ -308,9 +304,9 @@ export function spanDocuments(config: ElasticsearchConfig, batch: TracesBatch, n
           const parts = [`"@timestamp":${JSON.stringify(isoNanos(start))}`];
           const ds = otelDataStream(route);
           if (ds) parts.push(ds);
-          parts.push(`"trace_id":${JSON.stringify(hex(span.traceId))}`, `"span_id":${JSON.stringify(hex(span.spanId))}`);
+          parts.push(`"trace_id":${JSON.stringify(idHex(span.traceId))}`, `"span_id":${JSON.stringify(idHex(span.spanId))}`);
           if (span.traceState) parts.push(`"trace_state":${JSON.stringify(span.traceState)}`);
-          const parent = hex(span.parentSpanId);
+          const parent = idHex(span.parentSpanId);
           if (parent) parts.push(`"parent_span_id":${JSON.stringify(parent)}`);
           parts.push(`"name":${JSON.stringify(span.name)}`, `"kind":${JSON.stringify(SPAN_KIND[span.kind ?? 0] ?? String(span.kind))}`);
           parts.push(`"duration":${(end - start).toString()}`);
@@ -318,7 +314,7 @@ export function spanDocuments(config: ElasticsearchConfig, batch: TracesBatch, n
           parts.push(`"dropped_attributes_count":${span.droppedAttributesCount ?? 0}`, `"dropped_events_count":${span.droppedEventsCount ?? 0}`);
           if (span.links.length > 0) {
             const links = span.links.map((l) => {
-              const lp = [`"trace_id":${JSON.stringify(hex(l.traceId))}`, `"span_id":${JSON.stringify(hex(l.spanId))}`];
+              const lp = [`"trace_id":${JSON.stringify(idHex(l.traceId))}`, `"span_id":${JSON.stringify(idHex(l.spanId))}`];
               if (l.traceState) lp.push(`"trace_state":${JSON.stringify(l.traceState)}`);
               lp.push(`"attributes":${otelAttributes(l.attributes)}`, `"dropped_attributes_count":${l.droppedAttributesCount ?? 0}`);
               return `{${lp.join(',')}}`;
@@ -338,7 +334,7 @@ export function spanDocuments(config: ElasticsearchConfig, batch: TracesBatch, n
             const ep = [`"@timestamp":${JSON.stringify(isoNanos(at))}`];
             const eds = otelDataStream(eventRoute);
             if (eds) ep.push(eds);
-            ep.push(`"trace_id":${JSON.stringify(hex(span.traceId))}`, `"span_id":${JSON.stringify(hex(span.spanId))}`);
+            ep.push(`"trace_id":${JSON.stringify(idHex(span.traceId))}`, `"span_id":${JSON.stringify(idHex(span.spanId))}`);
             ep.push(`"dropped_attributes_count":${event.droppedAttributesCount ?? 0}`);
             ep.push(`"attributes":${otelAttributes(event.attributes, [['event.name', JSON.stringify(event.name)]])}`);
             ep.push(`"resource":${otelResource(rs.resource, rs.schemaUrl)}`, `"scope":${otelScope(ss.scope, ss.schemaUrl)}`);
@@ -348,9 +344,9 @@ export function spanDocuments(config: ElasticsearchConfig, batch: TracesBatch, n
           const doc = new FlatDocument();
           doc.add('@timestamp', JSON.stringify(isoNanos(start)));
           doc.add('EndTimestamp', JSON.stringify(isoNanos(end)));
-          doc.addString('TraceId', hex(span.traceId));
-          doc.addString('SpanId', hex(span.spanId));
-          doc.addString('ParentSpanId', hex(span.parentSpanId));
+          doc.addString('TraceId', idHex(span.traceId));
+          doc.addString('SpanId', idHex(span.spanId));
+          doc.addString('ParentSpanId', idHex(span.parentSpanId));
           doc.addString('Name', span.name);
           doc.addString('Kind', SPAN_KIND_STR[span.kind ?? 0]);
           doc.add('TraceStatus', String(span.status?.code ?? 0));

@@ -2,7 +2,7 @@
 // default: one JSON object with body, ids, severity, attributes, resources and scope),
 // logfmt, and raw (the body alone).
 import type { AnyValue, InstrumentationScope, LogRecord } from '../../pdata/types.js';
-import { int64String, valueAsString, valueType } from '../../pdata/value.js';
+import { idHex, int64String, valueAsString, valueType } from '../../pdata/value.js';
 import type { AttributeMap } from './labels.js';
 import { attributeMap } from './labels.js';
 
@@ -43,8 +43,6 @@ function goMapJson(m: AttributeMap): string {
   return `{${keys.map((k) => `${goString(k)}:${goJson(m.get(k))}`).join(',')}}`;
 }
 
-const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
-
 /** What a line is built from: the record with what became labels (and metadata) taken out. */
 export interface LineInput {
   readonly record: LogRecord;
@@ -60,10 +58,10 @@ export function jsonLine(input: LineInput): string {
   const { record } = input;
   const parts: string[] = [];
   if (valueType(record.body) !== 'Empty') parts.push(`"body":${goJson(record.body)}`);
-  const traceId = input.withIds ? hex(record.traceId) : '';
-  const spanId = input.withIds ? hex(record.spanId) : '';
-  if (traceId && /[^0]/.test(traceId)) parts.push(`"traceid":${goString(traceId)}`);
-  if (spanId && /[^0]/.test(spanId)) parts.push(`"spanid":${goString(spanId)}`);
+  const traceId = input.withIds ? idHex(record.traceId) : '';
+  const spanId = input.withIds ? idHex(record.spanId) : '';
+  if (traceId) parts.push(`"traceid":${goString(traceId)}`);
+  if (spanId) parts.push(`"spanid":${goString(spanId)}`);
   if (record.severityText) parts.push(`"severity":${goString(record.severityText)}`);
   if (record.flags) parts.push(`"flags":${record.flags >>> 0}`);
   if (input.attributes.size > 0) parts.push(`"attributes":${goMapJson(input.attributes)}`);
@@ -172,10 +170,10 @@ export function logfmtLine(input: LineInput): string {
       kvs = [['msg', valueAsString(record.body)]];
   }
   if (input.withIds) {
-    const traceId = hex(record.traceId);
-    const spanId = hex(record.spanId);
-    if (/[^0]/.test(traceId)) replaceOrAppend(kvs, 'traceID', traceId);
-    if (/[^0]/.test(spanId)) replaceOrAppend(kvs, 'spanID', spanId);
+    const traceId = idHex(record.traceId);
+    const spanId = idHex(record.spanId);
+    if (traceId) replaceOrAppend(kvs, 'traceID', traceId);
+    if (spanId) replaceOrAppend(kvs, 'spanID', spanId);
   }
   if (record.severityText) replaceOrAppend(kvs, 'severity', record.severityText);
   if (record.flags) replaceOrAppend(kvs, 'flags', String(record.flags >>> 0));

@@ -7,7 +7,7 @@ import protobuf from 'protobufjs';
 import { snappyCompress } from '../helper/snappy.js';
 import type { LogsBatch } from '../../pdata/batch.js';
 import type { LogRecord } from '../../pdata/types.js';
-import { int64String, valueAsString } from '../../pdata/value.js';
+import { idHex, int64String, valueAsString } from '../../pdata/value.js';
 import type { LineFormat, LokiConfig } from './config.js';
 import { attributeMap, labelString, normalizeLabel, recordLabels } from './labels.js';
 import { jsonLine, logfmtLine, rawLine, type LineInput } from './line.js';
@@ -53,8 +53,6 @@ function entryTime(record: LogRecord, now: bigint): bigint {
   return observed !== 0n ? observed : now;
 }
 
-const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
-
 export function planPush(config: LokiConfig, batch: LogsBatch, now = BigInt(Date.now()) * 1_000_000n): PushPlan {
   const tenants = new Map<string, { streams: Map<string, LokiStream>; items: number[] }>();
   const refused: Array<{ item: number; reason: string }> = [];
@@ -79,10 +77,10 @@ export function planPush(config: LokiConfig, batch: LogsBatch, now = BigInt(Date
         const metadata: Array<[string, string]> = [];
         if (metadataOn) {
           for (const [k, v] of r.attributes) metadata.push([normalizeLabel(k), valueAsString(v)]);
-          const traceId = hex(record.traceId);
-          const spanId = hex(record.spanId);
-          if (/[^0]/.test(traceId)) metadata.push(['trace_id', traceId]);
-          if (/[^0]/.test(spanId)) metadata.push(['span_id', spanId]);
+          const traceId = idHex(record.traceId);
+          const spanId = idHex(record.spanId);
+          if (traceId) metadata.push(['trace_id', traceId]);
+          if (spanId) metadata.push(['span_id', spanId]);
         }
         const line = encode({
           record,

@@ -2,7 +2,7 @@
 // splunkhecexporter maps them (logdata_to_splunk.go, metricdata_to_splunk.go).
 import type { LogsBatch, MetricsBatch } from '../../pdata/batch.js';
 import type { AnyValue, Int64, KeyValue, Metric, NumberDataPoint, ResourceMetrics } from '../../pdata/types.js';
-import { int64String, isSet, valueAsString, valueType } from '../../pdata/value.js';
+import { idHex, int64String, isSet, valueAsString, valueType } from '../../pdata/value.js';
 import { entry, type Entry } from '../helper/payloads.js';
 import { formatF, formatG, hecTime, jsonDouble, jsonInt, jsonObject, jsonString, mergeField, rawValue } from './json.js';
 
@@ -72,8 +72,6 @@ function defaults(options: EventOptions): Metadata {
   return { host: UNKNOWN_HOST, source: options.source, sourcetype: options.sourcetype, index: options.index };
 }
 
-const nonZeroHex = (id: Uint8Array | undefined, length: number): string | undefined =>
-  id !== undefined && id.byteLength === length && id.some((b) => b !== 0) ? Buffer.from(id).toString('hex') : undefined;
 
 /** What encoding a batch gave: the entries to send, and the items that cannot be sent with why. */
 export interface Encoded {
@@ -103,8 +101,8 @@ export function encodeLogs(batch: LogsBatch, options: EventOptions): Encoded {
         }
         const meta = defaults(options);
         const fields = new Map<string, string>();
-        const span = nonZeroHex(record.spanId, 8);
-        const trace = nonZeroHex(record.traceId, 16);
+        const span = idHex(record.spanId, 8);
+        const trace = idHex(record.traceId, 16);
         if (span) fields.set('span_id', jsonString(span));
         if (trace) fields.set('trace_id', jsonString(trace));
         if (record.severityText) fields.set(options.severityTextField, jsonString(record.severityText));
