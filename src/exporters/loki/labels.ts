@@ -4,6 +4,7 @@
 import type { AnyValue, KeyValue, LogRecord } from '../../pdata/types.js';
 import { valueAsString, valueType } from '../../pdata/value.js';
 import type { LokiConfig, RecordLabelField } from './config.js';
+import { sortedLabels } from '../../prometheus/labels.js';
 
 export const HINT_ATTRIBUTES = 'loki.attribute.labels';
 export const HINT_RESOURCES = 'loki.resource.labels';
@@ -175,7 +176,7 @@ export function recordLabels(config: LokiConfig, record: LogRecord, resource: At
   const normalized = new Map<string, string>();
   // An empty value means "no such label" to Loki (as to Prometheus): leave it out.
   for (const [name, value] of labels) if (value !== '') normalized.set(normalizeLabel(name), value);
-  const sorted = [...normalized].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = sortedLabels(normalized);
   return { labels: sorted, attributes: attrs, resourceAttributes: res, tenant, format: formatHint === undefined ? undefined : valueAsString(formatHint) };
 }
 

@@ -2,14 +2,9 @@
 // default: one JSON object with body, ids, severity, attributes, resources and scope),
 // logfmt, and raw (the body alone).
 import type { AnyValue, InstrumentationScope, LogRecord } from '../../pdata/types.js';
-import { idHex, int64String, valueAsString, valueType } from '../../pdata/value.js';
+import { goJsonString, idHex, int64String, valueAsString, valueType } from '../../pdata/value.js';
 import type { AttributeMap } from './labels.js';
 import { attributeMap } from './labels.js';
-
-/** Go's encoding/json string escaping (it also escapes <, > and &, and U+2028/2029). */
-function goString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-}
 
 function goNumber(n: number): string {
   // Go refuses NaN and ±Inf; a line must still be written, and null is what JSON has.
@@ -22,7 +17,7 @@ export function goJson(v: AnyValue | null | undefined): string {
     case 'Empty':
       return 'null';
     case 'Str':
-      return goString(v?.stringValue ?? '');
+      return goJsonString(v?.stringValue ?? '');
     case 'Bool':
       return String(v?.boolValue === true);
     case 'Int':
@@ -30,7 +25,7 @@ export function goJson(v: AnyValue | null | undefined): string {
     case 'Double':
       return goNumber(v?.doubleValue ?? 0);
     case 'Bytes':
-      return goString(Buffer.from(v?.bytesValue ?? []).toString('base64'));
+      return goJsonString(Buffer.from(v?.bytesValue ?? []).toString('base64'));
     case 'Slice':
       return `[${(v?.arrayValue?.values ?? []).map(goJson).join(',')}]`;
     case 'Map':
@@ -40,7 +35,7 @@ export function goJson(v: AnyValue | null | undefined): string {
 
 function goMapJson(m: AttributeMap): string {
   const keys = [...m.keys()].sort();
-  return `{${keys.map((k) => `${goString(k)}:${goJson(m.get(k))}`).join(',')}}`;
+  return `{${keys.map((k) => `${goJsonString(k)}:${goJson(m.get(k))}`).join(',')}}`;
 }
 
 /** What a line is built from: the record with what became labels (and metadata) taken out. */
@@ -60,15 +55,15 @@ export function jsonLine(input: LineInput): string {
   if (valueType(record.body) !== 'Empty') parts.push(`"body":${goJson(record.body)}`);
   const traceId = input.withIds ? idHex(record.traceId) : '';
   const spanId = input.withIds ? idHex(record.spanId) : '';
-  if (traceId) parts.push(`"traceid":${goString(traceId)}`);
-  if (spanId) parts.push(`"spanid":${goString(spanId)}`);
-  if (record.severityText) parts.push(`"severity":${goString(record.severityText)}`);
+  if (traceId) parts.push(`"traceid":${goJsonString(traceId)}`);
+  if (spanId) parts.push(`"spanid":${goJsonString(spanId)}`);
+  if (record.severityText) parts.push(`"severity":${goJsonString(record.severityText)}`);
   if (record.flags) parts.push(`"flags":${record.flags >>> 0}`);
   if (input.attributes.size > 0) parts.push(`"attributes":${goMapJson(input.attributes)}`);
   if (input.resourceAttributes.size > 0) parts.push(`"resources":${goMapJson(input.resourceAttributes)}`);
   const scope = input.scope;
   if (scope?.name) {
-    parts.push(`"instrumentation_scope":{"name":${goString(scope.name)}${scope.version ? `,"version":${goString(scope.version)}` : ''}}`);
+    parts.push(`"instrumentation_scope":{"name":${goJsonString(scope.name)}${scope.version ? `,"version":${goJsonString(scope.version)}` : ''}}`);
   }
   return `{${parts.join(',')}}`;
 }

@@ -22,6 +22,8 @@ export interface LokiEntry {
 
 export interface LokiStream {
   readonly labels: ReadonlyArray<readonly [string, string]>;
+  /** The labels as Loki writes them (`{a="b", …}`): the stream's identity, and its protobuf `labels`. */
+  readonly key: string;
   readonly entries: LokiEntry[];
 }
 
@@ -99,7 +101,7 @@ export function planPush(config: LokiConfig, batch: LogsBatch, now = BigInt(Date
         const key = labelString(r.labels);
         let stream = group.streams.get(key);
         if (!stream) {
-          stream = { labels: r.labels, entries: [] };
+          stream = { labels: r.labels, key, entries: [] };
           group.streams.set(key, stream);
         }
         stream.entries.push({ item: index, timeNanos: entryTime(record, now), line, metadata });
@@ -151,7 +153,7 @@ export function encodeProtoPush(streams: readonly LokiStream[]): Buffer {
   const type = pushRequest();
   const message = {
     streams: streams.map((s) => ({
-      labels: labelString(s.labels),
+      labels: s.key,
       entries: s.entries.map((e) => ({
         timestamp: { seconds: (e.timeNanos / BILLION).toString(), nanos: Number(e.timeNanos % BILLION) },
         line: e.line,
