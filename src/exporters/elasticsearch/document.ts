@@ -225,7 +225,10 @@ export function logDocuments(config: ElasticsearchConfig, batch: LogsBatch, now 
   const docs: BulkDocument[] = [];
   let item = 0;
   for (const rl of batch.resources) {
+    // The otel mode writes the resource and the scope into every document: once each here.
+    const resourceJson = mode === 'otel' ? otelResource(rl.resource, rl.schemaUrl) : '';
     for (const sl of rl.scopeLogs) {
+      const scopeJson = mode === 'otel' ? otelScope(sl.scope, sl.schemaUrl) : '';
       for (const record of sl.logRecords) {
         const ts = nanos(record.timeUnixNano);
         const observed = nanos(record.observedTimeUnixNano);
@@ -247,8 +250,8 @@ export function logDocuments(config: ElasticsearchConfig, batch: LogsBatch, now 
           if (record.eventName) parts.push(`"event_name":${JSON.stringify(record.eventName)}`);
           parts.push(`"dropped_attributes_count":${record.droppedAttributesCount ?? 0}`);
           parts.push(`"attributes":${otelAttributes(record.attributes)}`);
-          parts.push(`"resource":${otelResource(rl.resource, rl.schemaUrl)}`);
-          parts.push(`"scope":${otelScope(sl.scope, sl.schemaUrl)}`);
+          parts.push(`"resource":${resourceJson}`);
+          parts.push(`"scope":${scopeJson}`);
           const body = otelBody(record.body);
           if (body) parts.push(body);
           json = `{${parts.join(',')}}`;
@@ -293,7 +296,9 @@ export function spanDocuments(config: ElasticsearchConfig, batch: TracesBatch, n
   const docs: BulkDocument[] = [];
   let item = 0;
   for (const rs of batch.resources) {
+    const resourceJson = mode === 'otel' ? otelResource(rs.resource, rs.schemaUrl) : '';
     for (const ss of rs.scopeSpans) {
+      const scopeJson = mode === 'otel' ? otelScope(ss.scope, ss.schemaUrl) : '';
       for (const span of ss.spans) {
         const start = nanos(span.startTimeUnixNano);
         const end = nanos(span.endTimeUnixNano);
@@ -325,7 +330,7 @@ export function spanDocuments(config: ElasticsearchConfig, batch: TracesBatch, n
           const status = [`"code":${JSON.stringify(STATUS_CODE[span.status?.code ?? 0] ?? String(span.status?.code))}`];
           if (span.status?.message) status.unshift(`"message":${JSON.stringify(span.status.message)}`);
           parts.push(`"status":{${status.join(',')}}`);
-          parts.push(`"resource":${otelResource(rs.resource, rs.schemaUrl)}`, `"scope":${otelScope(ss.scope, ss.schemaUrl)}`);
+          parts.push(`"resource":${resourceJson}`, `"scope":${scopeJson}`);
           docs.push({ item: current, index, json: `{${parts.join(',')}}` });
           // Span events are documents of their own in the otel mode (routed as logs when dynamic).
           for (const event of span.events) {
@@ -337,7 +342,7 @@ export function spanDocuments(config: ElasticsearchConfig, batch: TracesBatch, n
             ep.push(`"trace_id":${JSON.stringify(idHex(span.traceId))}`, `"span_id":${JSON.stringify(idHex(span.spanId))}`);
             ep.push(`"dropped_attributes_count":${event.droppedAttributesCount ?? 0}`);
             ep.push(`"attributes":${otelAttributes(event.attributes, [['event.name', JSON.stringify(event.name)]])}`);
-            ep.push(`"resource":${otelResource(rs.resource, rs.schemaUrl)}`, `"scope":${otelScope(ss.scope, ss.schemaUrl)}`);
+            ep.push(`"resource":${resourceJson}`, `"scope":${scopeJson}`);
             docs.push({ item: current, index: eventRoute ? resolver.index(eventRoute, at !== 0n ? at : now) : index, json: `{${ep.join(',')}}` });
           }
         } else {
