@@ -6,7 +6,7 @@ import { PermanentError, RetryableError, toConsumerError, type ConsumerError } f
 import type { Batch, MetricsBatch } from '../../pdata/batch.js';
 import { labelOptions, namingOptions } from '../../prometheus/config.js';
 import { configuredLabels } from '../../prometheus/labels.js';
-import { selectDataPoints } from '../../prometheus/select.js';
+import { selectDataPoints } from '../../pdata/select.js';
 import { toTimeSeries, type RemoteSeries } from '../../prometheus/timeseries.js';
 import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';

@@ -1,7 +1,7 @@
 // OpenTelemetry logs and metrics as HEC JSON events, mapped as the Collector contrib's
 // splunkhecexporter maps them (logdata_to_splunk.go, metricdata_to_splunk.go).
-import type { LogsBatch, MetricsBatch } from '../../pdata/batch.js';
-import type { AnyValue, Int64, KeyValue, Metric, NumberDataPoint, ResourceMetrics } from '../../pdata/types.js';
+import { metricPointCount, type LogsBatch, type MetricsBatch } from '../../pdata/batch.js';
+import type { AnyValue, Int64, KeyValue, Metric, NumberDataPoint } from '../../pdata/types.js';
 import { idHex, int64String, isSet, valueAsString, valueType } from '../../pdata/value.js';
 import { entry, type Entry } from '../helper/payloads.js';
 import { formatF, formatG, hecTime, jsonDouble, jsonInt, jsonObject, jsonString, mergeField, rawValue } from './json.js';
@@ -189,10 +189,6 @@ function metricPoint(metric: Metric, index: number, common: ReadonlyMap<string, 
   return undefined;
 }
 
-function pointsOf(metric: Metric): number {
-  return (metric.gauge ?? metric.sum ?? metric.histogram ?? metric.exponentialHistogram ?? metric.summary)?.dataPoints.length ?? 0;
-}
-
 function timeOf(metric: Metric, index: number): Int64 | undefined {
   return (metric.gauge ?? metric.sum ?? metric.histogram ?? metric.exponentialHistogram ?? metric.summary)?.dataPoints[index]?.timeUnixNano;
 }
@@ -212,7 +208,7 @@ export function encodeMetrics(batch: MetricsBatch, options: EventOptions): Encod
     absorb(meta, options, rm.resource?.attributes, (key, value) => common.set(key, jsonString(valueAsString(value))));
     for (const sm of rm.scopeMetrics) {
       for (const metric of sm.metrics) {
-        const n = pointsOf(metric);
+        const n = metricPointCount(metric);
         for (let i = 0; i < n; i++) {
           const index = item++;
           const events = metricPoint(metric, i, common);
@@ -234,33 +230,4 @@ export function encodeMetrics(batch: MetricsBatch, options: EventOptions): Encod
     }
   }
   return { entries, refused, refusedReason };
-}
-
-/**
- * A batch of the data points whose running index over the whole batch passes `keep`
- * (the metrics counterpart of selectItems). Resources, scopes and metrics are shared by
- * reference with new data point arrays; those left empty are dropped.
- */
-export function selectDataPoints(batch: MetricsBatch, keep: (index: number) => boolean): MetricsBatch {
-  let index = 0;
-  const resources: ResourceMetrics[] = [];
-  for (const rm of batch.resources) {
-    const scopeMetrics = [];
-    for (const sm of rm.scopeMetrics) {
-      const metrics: Metric[] = [];
-      for (const m of sm.metrics) {
-        const pick = <P>(points: P[]): P[] => points.filter(() => keep(index++));
-        let kept: Metric | undefined;
-        if (m.gauge) kept = { ...m, gauge: { ...m.gauge, dataPoints: pick(m.gauge.dataPoints) } };
-        else if (m.sum) kept = { ...m, sum: { ...m.sum, dataPoints: pick(m.sum.dataPoints) } };
-        else if (m.histogram) kept = { ...m, histogram: { ...m.histogram, dataPoints: pick(m.histogram.dataPoints) } };
-        else if (m.exponentialHistogram) kept = { ...m, exponentialHistogram: { ...m.exponentialHistogram, dataPoints: pick(m.exponentialHistogram.dataPoints) } };
-        else if (m.summary) kept = { ...m, summary: { ...m.summary, dataPoints: pick(m.summary.dataPoints) } };
-        if (kept && pointsOf(kept) > 0) metrics.push(kept);
-      }
-      if (metrics.length > 0) scopeMetrics.push({ ...sm, metrics });
-    }
-    if (scopeMetrics.length > 0) resources.push({ ...rm, scopeMetrics });
-  }
-  return { signal: 'metrics', resources, context: batch.context };
 }

@@ -15,7 +15,8 @@ import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { packEntries, sendRequests, type Entry, type PostOutcome, type RequestLimits } from '../helper/payloads.js';
 import { configSchema, hecUrl, metadataKeys, validate, type SplunkHecConfig } from './config.js';
-import { encodeLogs, encodeMetrics, selectDataPoints, type Encoded, type EventOptions } from './events.js';
+import { encodeLogs, encodeMetrics, type Encoded, type EventOptions } from './events.js';
+import { selectDataPoints } from '../../pdata/select.js';
 
 export type { SplunkHecConfig } from './config.js';
 

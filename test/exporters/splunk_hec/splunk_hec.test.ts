@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../../src/consumer.js';
 import type { QueuedExporter } from '../../../src/exporters/helper/exporter.js';
 import { configSchema, hecUrl, metadataKeys } from '../../../src/exporters/splunk_hec/config.js';
-import { selectDataPoints } from '../../../src/exporters/splunk_hec/events.js';
+import { selectDataPoints } from '../../../src/pdata/select.js';
 import { splunkHecExporter, type SplunkHecConfig } from '../../../src/exporters/splunk_hec/index.js';
 import { formatF, formatG } from '../../../src/exporters/splunk_hec/json.js';
 import { countItems, makeBatch, type LogsBatch } from '../../../src/pdata/batch.js';
