@@ -1,7 +1,7 @@
 // JSON text for HEC events, written by hand so that 64-bit integers keep every digit
 // (JSON.parse/stringify would round them to a double) and numbers read as the Go exporter writes them.
 import type { AnyValue, Int64 } from '../../pdata/types.js';
-import { int64String, jsonDoubleOrString, valueAsString, valueType } from '../../pdata/value.js';
+import { int64String, jsonDoubleOrString, rawJson, valueAsString, valueType } from '../../pdata/value.js';
 
 export const jsonString = (s: string): string => JSON.stringify(s);
 
@@ -59,8 +59,8 @@ export function rawValue(v: AnyValue | null | undefined): string {
       return jsonString(Buffer.from(v?.bytesValue ?? []).toString('base64'));
     case 'Map':
     case 'Slice':
-      // The JSON form of AsString(): map keys sorted, as Go's encoding/json writes them.
-      return valueAsString(v);
+      // Map keys sorted, as Go's encoding/json writes them; NaN and ±Inf inside as strings too.
+      return rawJson(v, jsonDouble);
   }
 }
 

@@ -169,6 +169,16 @@ describe('splunk_hec exporter: logs', () => {
     expect(await metric('send_failed')).toBe(1);
   });
 
+  it('writes NaN and ±Inf inside a map body as strings, so the event stays JSON HEC can read', async () => {
+    const { hec, exporter } = await start();
+    const batch = records(1);
+    const record = batch.resources[0]?.scopeLogs[0]?.logRecords[0];
+    if (record) record.body = { kvlistValue: { values: [{ key: 'ratio', value: { doubleValue: Number.NaN } }, { key: 'max', value: { doubleValue: Number.POSITIVE_INFINITY } }] } };
+    await exporter.consume(batch);
+    expect(hec.violations).toEqual([]);
+    expect(hec.accepted().map((e) => e.event)).toEqual([{ max: '+Inf', ratio: 'NaN' }]);
+  });
+
   it('splits at max_content_length_logs: ten 300 KB records under the default 2 MiB go as 6 + 4', async () => {
     const { hec, exporter, metric } = await start();
     await exporter.consume(records(10, 300_000));
