@@ -21,6 +21,7 @@ import { createLogger } from './telemetry/logger.js';
 import { printComponents } from './cli/components.js';
 import { runExec } from './cli/exec.js';
 import { routeGrpcLogs } from './telemetry/grpc-log.js';
+import { VERSION } from './version.js';
 
 // The #! line set MALLOC_ARENA_MAX=2 for Ferry's own heap (glibc read it at start-up); child
 // processes (ferry exec's command) get the value the user had, or none.
@@ -33,7 +34,6 @@ import { routeGrpcLogs } from './telemetry/grpc-log.js';
   }
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const DEFAULT_CONFIG = new URL('../configs/default.yaml', import.meta.url);
 
 const HELP = `ferry ${VERSION} — an OpenTelemetry Collector in TypeScript

@@ -2,9 +2,10 @@
 // `headers` and `compression`, with the helpers that read them.
 import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from '../../component.js';
+import { VERSION } from '../../version.js';
 
 /** User-Agent of Ferry's exporters (HTTP header, and gRPC's primary user agent). */
-export const USER_AGENT = 'Ferry/0.1.0 (OpenTelemetry Collector in TypeScript)';
+export const USER_AGENT = `Ferry/${VERSION} (OpenTelemetry Collector in TypeScript)`;
 
 /** `headers`: a map, or the Collector's list form `[{name, value}]`. */
 export type HeadersConfig = Readonly<Record<string, string>> | ReadonlyArray<{ readonly name: string; readonly value: string }>;

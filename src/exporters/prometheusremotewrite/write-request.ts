@@ -17,17 +17,24 @@ function loadRoot(): protobuf.Root {
   return root;
 }
 
-const root = loadRoot();
-const timeSeriesType = root.lookupType('prometheus.TimeSeries');
-const writeRequestType = root.lookupType('prometheus.WriteRequest');
+let types: { readonly timeSeries: protobuf.Type; readonly writeRequest: protobuf.Type } | undefined;
+
+/** The remote-write message types, parsed from proto/ on first use, not when Ferry starts. */
+function remoteTypes(): { readonly timeSeries: protobuf.Type; readonly writeRequest: protobuf.Type } {
+  if (!types) {
+    const root = loadRoot();
+    types = { timeSeries: root.lookupType('prometheus.TimeSeries'), writeRequest: root.lookupType('prometheus.WriteRequest') };
+  }
+  return types;
+}
 
 /** WriteRequest.timeseries is field 1, length-delimited: tag byte 0x0a. */
 const TIMESERIES_TAG = (1 << 3) | 2;
 
 /** One TimeSeries message, encoded. */
 export function encodeTimeSeries(series: RemoteSeries): Uint8Array {
-  return timeSeriesType
-    .encode({
+  return remoteTypes()
+    .timeSeries.encode({
       labels: series.labels.map(([name, value]) => ({ name, value })),
       samples: series.samples.map((s) => ({ value: s.value, timestamp: s.timestamp })),
       exemplars: series.exemplars.map((e) => ({ labels: e.labels.map(([name, value]) => ({ name, value })), value: e.value, timestamp: e.timestamp })),
@@ -88,5 +95,6 @@ export interface DecodedWriteRequest {
 
 /** Decode a WriteRequest (uncompressed), for tests and tools. */
 export function decodeWriteRequest(bytes: Uint8Array): DecodedWriteRequest {
-  return writeRequestType.toObject(writeRequestType.decode(bytes), { arrays: true, defaults: true }) as DecodedWriteRequest;
+  const { writeRequest } = remoteTypes();
+  return writeRequest.toObject(writeRequest.decode(bytes), { arrays: true, defaults: true }) as DecodedWriteRequest;
 }

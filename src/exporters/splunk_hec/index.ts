@@ -1,6 +1,5 @@
 // The `splunk_hec` exporter: logs and metrics to a Splunk HTTP Event Collector as concatenated
 // JSON events, gzipped, split at max_content_length_*; HEC status codes decide what is retried.
-import { readFileSync } from 'node:fs';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError } from '../../consumer.js';
 import { parseDuration } from '../../config/units.js';
@@ -17,10 +16,10 @@ import { packEntries, sendRequests, type Entry, type PostOutcome, type RequestLi
 import { configSchema, hecUrl, metadataKeys, validate, type SplunkHecConfig } from './config.js';
 import { encodeLogs, encodeMetrics, type Encoded, type EventOptions } from './events.js';
 import { selectDataPoints } from '../../pdata/select.js';
+import { VERSION } from '../../version.js';
 
 export type { SplunkHecConfig } from './config.js';
 
-const FERRY_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /** Headers the exporter owns: a configured value would corrupt the request. */
 const RESERVED_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection']);
@@ -60,7 +59,7 @@ function createSplunkHecExporter(config: SplunkHecConfig, ctx: ComponentContext)
   const where = redactUrl(url);
   const token = (config.token ?? '').trim();
   const compress = !config.disable_compression;
-  const appVersion = config.splunk_app_version ?? FERRY_VERSION;
+  const appVersion = config.splunk_app_version ?? VERSION;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': `${config.splunk_app_name}/${appVersion}`,
