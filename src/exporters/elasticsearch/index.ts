@@ -7,7 +7,7 @@ import { PermanentError, RetryableError, type ConsumerError } from '../../consum
 import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch, type TracesBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
-import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
+import { USER_AGENT, addConfiguredHeaders, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, isRetryableHttp, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
@@ -20,7 +20,6 @@ export type { ElasticsearchConfig } from './config.js';
 
 /** Bulk responses list every item; the filter_path keeps them small, this bounds them. */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
-const RESERVED_HEADERS = new Set(['content-length', 'content-encoding', 'content-type', 'transfer-encoding', 'connection']);
 /** Whole-request statuses worth another node or another try whatever retry_on_status says: nothing was indexed. */
 const UNAVAILABLE = new Set([502, 503, 504]);
 
@@ -47,9 +46,7 @@ function createElasticsearchExporter(config: ElasticsearchConfig, ctx: Component
   const retry = esRetrySettings(config.retry);
   const gzip = config.compression === 'gzip';
   const headers: Record<string, string> = { 'content-type': 'application/x-ndjson', accept: 'application/json', 'user-agent': USER_AGENT };
-  for (const [name, value] of headerEntries(config.headers)) {
-    if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
-  }
+  addConfiguredHeaders(headers, config.headers, ['content-encoding', 'content-type']);
   if (gzip) headers['content-encoding'] = 'gzip';
   if (config.api_key) headers.authorization = `ApiKey ${config.api_key}`;
   else if (config.user) headers.authorization = `Basic ${Buffer.from(`${config.user}:${config.password ?? ''}`).toString('base64')}`;

@@ -36,6 +36,21 @@ export function compressionSchema(defaultValue: 'gzip' | 'none'): SchemaObject {
   };
 }
 
+/** Headers the HTTP transport owns: a configured value would corrupt the request. */
+const TRANSPORT_HEADERS = ['content-length', 'transfer-encoding', 'connection'];
+
+/**
+ * Copy the configured headers into `into`, names lower-cased, leaving out the transport's own
+ * and `reserved`: those the exporter sets itself (content-type, content-encoding …).
+ */
+export function addConfiguredHeaders(into: Record<string, string>, headers: HeadersConfig | undefined, reserved: readonly string[]): void {
+  const skip = new Set([...TRANSPORT_HEADERS, ...reserved]);
+  for (const [name, value] of headerEntries(headers)) {
+    const lower = name.toLowerCase();
+    if (!skip.has(lower)) into[lower] = value;
+  }
+}
+
 /** The configured headers as [name, value] pairs, in order. */
 export function headerEntries(headers: HeadersConfig | undefined): Array<[string, string]> {
   if (!headers) return [];

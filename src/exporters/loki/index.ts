@@ -6,7 +6,7 @@ import { PermanentError, RetryableError, errorMessage, type ConsumerError } from
 import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
-import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
+import { USER_AGENT, addConfiguredHeaders, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
@@ -21,8 +21,6 @@ export type { LokiConfig } from './config.js';
 /** As the contrib exporter: keep at most 1 KiB of Loki's error message. */
 const MAX_ERROR_MESSAGE = 1024;
 const MAX_RESPONSE_BYTES = 64 * 1024;
-/** Headers the exporter owns: a configured value would corrupt the request. */
-const RESERVED_HEADERS = new Set(['content-length', 'content-encoding', 'content-type', 'transfer-encoding', 'connection']);
 /** Loki's messages for entries it ignored while accepting the rest of the push (ingester and distributor validation). */
 const PARTLY_IGNORED = /entry too far behind|out of order|timestamp too old/i;
 
@@ -58,9 +56,7 @@ function createLokiExporter(config: LokiConfig, ctx: ComponentContext): Exporter
   const json = config.encoding === 'json';
   const gzip = json && config.compression === 'gzip';
   const baseHeaders: Record<string, string> = { 'content-type': json ? 'application/json' : 'application/x-protobuf', 'user-agent': USER_AGENT };
-  for (const [name, value] of headerEntries(config.headers)) {
-    if (!RESERVED_HEADERS.has(name.toLowerCase())) baseHeaders[name.toLowerCase()] = value;
-  }
+  addConfiguredHeaders(baseHeaders, config.headers, ['content-encoding', 'content-type']);
   if (gzip) baseHeaders['content-encoding'] = 'gzip';
   if (config.basic_auth) {
     baseHeaders.authorization = `Basic ${Buffer.from(`${config.basic_auth.username}:${config.basic_auth.password}`).toString('base64')}`;

@@ -8,7 +8,7 @@ import { decodeJsonExportResponse, decodeJsonStatus, encodeJsonExportRequest } f
 import { decodeExportResponse, decodeStatus, encodeExportRequest, type ExportResponse } from '../../pdata/proto.js';
 import type { Signal } from '../../pdata/types.js';
 import { SIGNALS } from '../../pdata/types.js';
-import { USER_AGENT, headerEntries, redactUrl as redact } from '../helper/client-config.js';
+import { USER_AGENT, addConfiguredHeaders, redactUrl as redact } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
@@ -23,9 +23,6 @@ const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 /** As the Collector: read at most 64 KiB of a response. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
-/** Headers the exporter owns: a configured value would corrupt the request. */
-const RESERVED_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection']);
-
 function contentType(res: HttpResponse): string {
   const value = res.headers['content-type'] ?? '';
   return value.split(';')[0]?.trim().toLowerCase() ?? '';
@@ -62,9 +59,7 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
   const compress = config.compression === 'gzip';
   const gzipLevel = config.compression_params?.level ?? DEFAULT_GZIP_LEVEL;
   const baseHeaders: Record<string, string> = { 'content-type': json ? JSON_TYPE : PROTOBUF, 'user-agent': USER_AGENT };
-  for (const [name, value] of headerEntries(config.headers)) {
-    if (!RESERVED_HEADERS.has(name.toLowerCase())) baseHeaders[name.toLowerCase()] = value;
-  }
+  addConfiguredHeaders(baseHeaders, config.headers, ['content-encoding']);
   if (compress) baseHeaders['content-encoding'] = 'gzip';
   const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
 

@@ -8,7 +8,7 @@ import { labelOptions, namingOptions } from '../../prometheus/config.js';
 import { configuredLabels } from '../../prometheus/labels.js';
 import { selectDataPoints } from '../../pdata/select.js';
 import { toTimeSeries, type RemoteSeries } from '../../prometheus/timeseries.js';
-import { USER_AGENT, headerEntries, redactUrl } from '../helper/client-config.js';
+import { USER_AGENT, addConfiguredHeaders, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { ExporterHttpClient, type HttpResponse } from '../helper/http-client.js';
@@ -27,7 +27,6 @@ const PROTOCOL_HEADERS: Readonly<Record<string, string>> = {
   'x-prometheus-remote-write-version': '0.1.0',
   'user-agent': USER_AGENT,
 };
-const RESERVED_HEADERS = new Set([...Object.keys(PROTOCOL_HEADERS), 'content-length', 'transfer-encoding', 'connection']);
 /** Remote-write receivers answer with a short text; read at most this much of it. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -60,9 +59,7 @@ function createPrometheusRemoteWriteExporter(config: PrometheusRemoteWriteConfig
   const url = new URL(config.endpoint ?? '');
   const where = `remote write to ${redactUrl(url)}`;
   const headers: Record<string, string> = {};
-  for (const [name, value] of headerEntries(config.headers)) {
-    if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
-  }
+  addConfiguredHeaders(headers, config.headers, Object.keys(PROTOCOL_HEADERS));
   Object.assign(headers, PROTOCOL_HEADERS);
   const translation = {
     naming: namingOptions(config),

@@ -7,7 +7,7 @@ import type { Batch, LogsBatch, MetricsBatch } from '../../pdata/batch.js';
 import { countItems } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
-import { headerEntries, redactUrl } from '../helper/client-config.js';
+import { addConfiguredHeaders, redactUrl } from '../helper/client-config.js';
 import { networkError, parseRetryAfter } from '../helper/errors.js';
 import { createExporter } from '../helper/exporter.js';
 import { sendingQueueSettings } from '../helper/queue-config.js';
@@ -21,9 +21,6 @@ import { VERSION } from '../../version.js';
 export type { SplunkHecConfig } from './config.js';
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
-/** Headers the exporter owns: a configured value would corrupt the request. */
-const RESERVED_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection']);
-
 /**
  * HEC status codes (Splunk, "Troubleshoot HTTP Event Collector"): 1-4 are token problems,
  * 8 an internal error, 9 and 18-20 a busy or unhealthy server (all three worth a retry).
@@ -68,9 +65,7 @@ function createSplunkHecExporter(config: SplunkHecConfig, ctx: ComponentContext)
     __splunk_app_version: appVersion,
   };
   // As in the Collector, configured headers are applied last (e.g. __splunk_app_name: soc4kafka).
-  for (const [name, value] of headerEntries(config.headers)) {
-    if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
-  }
+  addConfiguredHeaders(headers, config.headers, ['content-encoding']);
   if (compress) headers['content-encoding'] = 'gzip';
   const events: EventOptions = {
     source: config.source,
