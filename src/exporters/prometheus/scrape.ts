@@ -4,7 +4,7 @@ import { formatGoG } from '../../prometheus/float.js';
 import type { ExpositionFamily, ExpositionSample } from '../../prometheus/exposition.js';
 import { orderedLabels } from '../../prometheus/exposition.js';
 import type { SeriesState } from '../../prometheus/accumulator.js';
-import { targetInfoLabels, withConfiguredLabels, type Labels } from '../../prometheus/labels.js';
+import { targetInfoLabels, withConfiguredLabels, type Labels, type ResourceInfo } from '../../prometheus/labels.js';
 import { targetInfoName } from '../../prometheus/naming.js';
 import { nanosToMillis, type FamilyType } from '../../prometheus/points.js';
 import { pointSamples } from '../../prometheus/samples.js';
@@ -30,6 +30,7 @@ interface Building {
 export function scrapeFamilies(series: readonly SeriesState[], options: ScrapeOptions): ExpositionFamily[] {
   const families = new Map<string, Building>();
   const targets = new Map<string, Labels>();
+  const infoOf = new Map<ResourceInfo, Labels | undefined>();
   for (const s of series) {
     let family = families.get(s.name);
     if (!family) {
@@ -51,7 +52,12 @@ export function scrapeFamilies(series: readonly SeriesState[], options: ScrapeOp
       const ordered = orderedLabels(sample.labels);
       family.samples.set(`${sample.name}\u0000${JSON.stringify([...ordered])}`, { ...sample, labels: ordered, timestampMs });
     }
-    const info = targetInfoLabels(s.resource);
+    // Series of one resource share its ResourceInfo: clean and sort its attributes once per scrape.
+    let info = infoOf.get(s.resource);
+    if (!infoOf.has(s.resource)) {
+      info = targetInfoLabels(s.resource);
+      infoOf.set(s.resource, info);
+    }
     // The latest series of a job/instance tells its resource (series come oldest first).
     if (info) targets.set(`${s.resource.job ?? ''}\u0000${s.resource.instance ?? ''}`, info);
   }
