@@ -78,7 +78,7 @@ export class Accumulator {
             continue;
           }
           const delta = shape.temporality === AGGREGATION_DELTA;
-          if (shape.temporality !== AGGREGATION_DELTA && shape.temporality !== AGGREGATION_CUMULATIVE) {
+          if (!delta && shape.temporality !== AGGREGATION_CUMULATIVE) {
             drop('unspecified temporality');
             continue;
           }

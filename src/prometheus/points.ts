@@ -82,7 +82,6 @@ export interface MetricShape {
   readonly family: FamilyType;
   /** 0 unspecified, 1 delta, 2 cumulative; gauges and summaries count as cumulative. */
   readonly temporality: number;
-  readonly monotonic: boolean;
   readonly points: ReadonlyArray<NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint>;
 }
 
@@ -106,23 +105,22 @@ function isUnknownType(metric: Metric): boolean {
 
 /** The metric's shape; undefined for a metric with no data (no type set). */
 export function metricShape(metric: Metric): MetricShape | undefined {
-  if (metric.gauge) return { naming: 'gauge', family: isUnknownType(metric) ? 'unknown' : 'gauge', temporality: AGGREGATION_CUMULATIVE, monotonic: false, points: metric.gauge.dataPoints };
+  if (metric.gauge) return { naming: 'gauge', family: isUnknownType(metric) ? 'unknown' : 'gauge', temporality: AGGREGATION_CUMULATIVE, points: metric.gauge.dataPoints };
   if (metric.sum) {
     const monotonic = metric.sum.isMonotonic === true;
     return {
       naming: monotonic ? 'monotonic_sum' : 'non_monotonic_sum',
       family: monotonic ? 'counter' : 'gauge',
       temporality: metric.sum.aggregationTemporality ?? 0,
-      monotonic,
       points: metric.sum.dataPoints,
     };
   }
-  if (metric.histogram) return { naming: 'histogram', family: 'histogram', temporality: metric.histogram.aggregationTemporality ?? 0, monotonic: true, points: metric.histogram.dataPoints };
+  if (metric.histogram) return { naming: 'histogram', family: 'histogram', temporality: metric.histogram.aggregationTemporality ?? 0, points: metric.histogram.dataPoints };
   if (metric.exponentialHistogram) {
     const h = metric.exponentialHistogram;
-    return { naming: 'exponential_histogram', family: 'histogram', temporality: h.aggregationTemporality ?? 0, monotonic: true, points: h.dataPoints };
+    return { naming: 'exponential_histogram', family: 'histogram', temporality: h.aggregationTemporality ?? 0, points: h.dataPoints };
   }
-  if (metric.summary) return { naming: 'summary', family: 'summary', temporality: AGGREGATION_CUMULATIVE, monotonic: false, points: metric.summary.dataPoints };
+  if (metric.summary) return { naming: 'summary', family: 'summary', temporality: AGGREGATION_CUMULATIVE, points: metric.summary.dataPoints };
   return undefined;
 }
 

@@ -11,7 +11,7 @@ import { retrySettings } from '../helper/retry.js';
 import { planRequests, rejectedPositions, timeProblem } from './batching.js';
 import { CloudWatchLogsSession } from './client.js';
 import { configSchema, endpointUrl, validate, type AwsCloudWatchLogsConfig } from './config.js';
-import { toEvents, type CwlEvent } from './events.js';
+import { MAX_EVENT_BYTES, toEvents, type CwlEvent } from './events.js';
 
 export type { AwsCloudWatchLogsConfig } from './config.js';
 
@@ -42,7 +42,7 @@ function createCloudWatchLogsExporter(config: AwsCloudWatchLogsConfig, ctx: Comp
       else sendable.push(e);
     }
     const truncated = events.filter((e) => e.truncated).length;
-    if (truncated > 0) ctx.logger.warn('Log events larger than CloudWatch Logs takes were truncated.', { events: truncated, max_event_bytes: 1_048_576 });
+    if (truncated > 0) ctx.logger.warn('Log events larger than CloudWatch Logs takes were truncated.', { events: truncated, max_event_bytes: MAX_EVENT_BYTES });
 
     const failed = new Set<number>();
     let retry: RetryableError | undefined;
