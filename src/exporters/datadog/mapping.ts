@@ -138,13 +138,16 @@ const HEX_TRACE = /^[0-9a-fA-F]{32}$/;
 const HEX_SPAN = /^[0-9a-fA-F]{16}$/;
 
 /** Map-valued attributes become dotted keys (10 levels, as Datadog's mapping), everything else its string form. */
-function flatten(out: Map<string, string>, key: string, value: AnyValue | null | undefined, depth: number): void {
+function flatten(put: (key: string, value: string) => void, key: string, value: AnyValue | null | undefined, depth: number): void {
   if (valueType(value) !== 'Map' || depth >= 10) {
-    out.set(key, valueAsString(value));
+    put(key, valueAsString(value));
     return;
   }
-  for (const kv of value?.kvlistValue?.values ?? []) flatten(out, `${key}.${kv.key}`, kv.value, depth + 1);
+  for (const kv of value?.kvlistValue?.values ?? []) flatten(put, `${key}.${kv.key}`, kv.value, depth + 1);
 }
+
+/** Record attribute names (lower-cased) Datadog's mapping reads as message, status, ids or tags. */
+const REMAPPED = new Set(['msg', 'message', 'log', 'status', 'severity', 'level', 'syslog.severity', 'traceid', 'trace_id', 'contextmap.traceid', 'oteltraceid', 'spanid', 'span_id', 'contextmap.spanid', 'otelspanid', 'ddtags']);
 
 function isoMillis(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString();
@@ -180,8 +183,13 @@ export function logFields(record: LogRecord, resource: Attrs, scope: Attrs, base
   };
   // The remappings Datadog's backend applies to attribute names, done here as the mapping does.
   for (const [key, value] of recordAttrs) {
+    const lower = key.toLowerCase();
+    if (!REMAPPED.has(lower)) {
+      flatten(put, key, value, 1);
+      continue;
+    }
     const text = valueAsString(value);
-    switch (key.toLowerCase()) {
+    switch (lower) {
       case 'msg':
       case 'message':
       case 'log':
@@ -214,11 +222,6 @@ export function logFields(record: LogRecord, resource: Attrs, scope: Attrs, base
       case 'ddtags':
         attributeTags.push(...text.split(',').filter((t) => t !== ''));
         break;
-      default: {
-        const flat = new Map<string, string>();
-        flatten(flat, key, value, 1);
-        for (const [k, v] of flat) put(k, v);
-      }
     }
   }
   for (const [key, value] of resource) put(key, valueAsString(value));
