@@ -18,6 +18,15 @@ export function idHex(id: Uint8Array | null | undefined, length?: number): strin
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
 }
 
+/** An int64/uint64 (a nanosecond time, a count) in any of its decoded shapes, as a bigint; 0n when unset. */
+export function int64BigInt(v: Int64 | null | undefined): bigint {
+  try {
+    return BigInt(int64String(v));
+  } catch {
+    return 0n;
+  }
+}
+
 /** pdata's float64AsString: JavaScript's own number formatting (ES6 rules, as Go mimics). */
 function doubleAsString(n: number): string {
   if (!Number.isFinite(n)) return `json: unsupported value: ${Number.isNaN(n) ? 'NaN' : n > 0 ? '+Inf' : '-Inf'}`;

@@ -11,7 +11,7 @@ import type {
   NumberDataPoint,
   SummaryDataPoint,
 } from '../pdata/types.js';
-import { int64String, isSet, valueAsString } from '../pdata/value.js';
+import { int64BigInt as nanos, isSet, valueAsString } from '../pdata/value.js';
 import type { NamingType } from './naming.js';
 
 /** The TYPE of a Prometheus metric family. */
@@ -85,14 +85,6 @@ export interface MetricShape {
   readonly points: ReadonlyArray<NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint>;
 }
 
-export function nanos(v: Int64 | null | undefined): bigint {
-  if (v === null || v === undefined) return 0n;
-  try {
-    return BigInt(int64String(v));
-  } catch {
-    return 0n;
-  }
-}
 
 export function nanosToMillis(ns: bigint): number {
   return Number(ns / 1_000_000n);

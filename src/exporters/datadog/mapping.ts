@@ -1,8 +1,8 @@
 // OpenTelemetry logs as Datadog log entries, the way Datadog's own OTLP mapping does it
 // (opentelemetry-mapping-go pkg/otlp/logs and pkg/otlp/attributes, used by the contrib exporter).
 import type { LogsBatch } from '../../pdata/batch.js';
-import { int64String, valueAsString, valueType } from '../../pdata/value.js';
-import type { AnyValue, Int64, KeyValue, LogRecord } from '../../pdata/types.js';
+import { int64BigInt as nanos, valueAsString, valueType } from '../../pdata/value.js';
+import type { AnyValue, KeyValue, LogRecord } from '../../pdata/types.js';
 import { entry, type Entry } from '../helper/payloads.js';
 
 /** The Logs intake's limit for one log (https://docs.datadoghq.com/api/latest/logs/#send-logs): 1 MB. */
@@ -153,9 +153,6 @@ function isoMillis(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString();
 }
 
-function nanos(v: Int64 | undefined): bigint {
-  return BigInt(int64String(v));
-}
 
 export interface DatadogLogOptions {
   readonly ddsource: string;

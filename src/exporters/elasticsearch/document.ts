@@ -3,7 +3,7 @@
 // layout: Attributes.*, Resource.*, TraceId…) and raw (none without the prefixes).
 import type { LogsBatch, TracesBatch } from '../../pdata/batch.js';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, Span } from '../../pdata/types.js';
-import { idHex, int64String, valueAsString, valueType } from '../../pdata/value.js';
+import { idHex, int64BigInt as nanos, int64String, valueAsString, valueType } from '../../pdata/value.js';
 import type { ElasticsearchConfig, MappingMode } from './config.js';
 import {
   DATA_STREAM_DATASET,
@@ -26,9 +26,6 @@ export interface BulkDocument {
 
 const BILLION = 1_000_000_000n;
 
-function nanos(v: Parameters<typeof int64String>[0]): bigint {
-  return BigInt(int64String(v));
-}
 
 /** RFC 3339 UTC with nine fraction digits, as the contrib writes timestamps (Elasticsearch date_nanos reads it). */
 export function isoNanos(ns: bigint): string {

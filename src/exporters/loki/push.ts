@@ -7,7 +7,7 @@ import protobuf from 'protobufjs';
 import { snappyCompress } from '../helper/snappy.js';
 import type { LogsBatch } from '../../pdata/batch.js';
 import type { LogRecord } from '../../pdata/types.js';
-import { idHex, int64String, valueAsString } from '../../pdata/value.js';
+import { idHex, int64BigInt as nanos, valueAsString } from '../../pdata/value.js';
 import type { LineFormat, LokiConfig } from './config.js';
 import { attributeMap, labelString, normalizeLabel, recordLabels } from './labels.js';
 import { jsonLine, logfmtLine, rawLine, type LineInput } from './line.js';
@@ -43,9 +43,6 @@ export interface PushPlan {
 
 const LINE_FORMATS: Readonly<Record<LineFormat, (input: LineInput) => string>> = { json: jsonLine, logfmt: logfmtLine, raw: rawLine };
 
-function nanos(v: LogRecord['timeUnixNano']): bigint {
-  return BigInt(int64String(v ?? 0));
-}
 
 /** The entry time: the record's time, else its observed time, else now (as the contrib does). */
 function entryTime(record: LogRecord, now: bigint): bigint {
