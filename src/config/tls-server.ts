@@ -2,6 +2,7 @@
 // ServerConfig: cert_file, key_file, client_ca_file), and loading them for node:https and grpc-js.
 import type { SchemaObject } from 'ajv';
 import { readFile } from 'node:fs/promises';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { ConfigProblem } from '../component.js';
 
 export interface TlsServerConfig {
@@ -34,6 +35,12 @@ export interface TlsServerMaterial {
   readonly key: Buffer;
   /** Present when clients must authenticate with a certificate. */
   readonly clientCa?: Buffer;
+}
+
+/** node:https options for the material: the certificate, and client certificates required when a client CA is set (mTLS). */
+export function httpsServerOptions(tls: TlsServerMaterial): HttpsServerOptions {
+  const mtls = tls.clientCa !== undefined;
+  return { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: mtls, rejectUnauthorized: mtls };
 }
 
 /** Problems the schema cannot see: a certificate without its key, or two sources for one. */

@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { gzipSync } from 'node:zlib';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
-import { loadTlsServer } from '../../config/tls-server.js';
+import { httpsServerOptions, loadTlsServer } from '../../config/tls-server.js';
 import { parseDuration } from '../../config/units.js';
 import { PermanentError, RetryableError } from '../../consumer.js';
 import type { Batch } from '../../pdata/batch.js';
@@ -98,10 +98,7 @@ export function createPrometheusExporter(config: PrometheusExporterConfig, ctx: 
       const { host, port } = splitHostPort(config.endpoint, DEFAULT_PORT);
       if (config.tls) {
         const tls = await loadTlsServer(config.tls);
-        server = https.createServer(
-          { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined },
-          handler,
-        );
+        server = https.createServer(httpsServerOptions(tls), handler);
       } else {
         server = http.createServer(handler);
       }

@@ -4,7 +4,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { SignalConsumers } from '../../component.js';
-import { loadTlsServer } from '../../config/tls-server.js';
+import { httpsServerOptions, loadTlsServer } from '../../config/tls-server.js';
 import { listen } from '../../net.js';
 import type { RequestContext } from '../../pdata/batch.js';
 import { countItems, makeBatch } from '../../pdata/batch.js';
@@ -75,7 +75,7 @@ export class OtlpHttpServer {
     } else {
       const tls = await loadTlsServer(config.tls);
       server = createHttpsServer(
-        { ...timeouts, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined },
+        { ...timeouts, ...httpsServerOptions(tls) },
         handler,
       );
     }
