@@ -72,7 +72,6 @@ function defaults(options: EventOptions): Metadata {
   return { host: UNKNOWN_HOST, source: options.source, sourcetype: options.sourcetype, index: options.index };
 }
 
-
 /** What encoding a batch gave: the entries to send, and the items that cannot be sent with why. */
 export interface Encoded {
   readonly entries: Entry[];
@@ -90,6 +89,10 @@ export function encodeLogs(batch: LogsBatch, options: EventOptions): Encoded {
   let refusedReason: string | undefined;
   let item = 0;
   for (const rl of batch.resources) {
+    // The resource's metadata and fields are the same for each of its records: made once.
+    const resourceMeta = defaults(options);
+    const resourceFields = new Map<string, string>();
+    absorb(resourceMeta, options, rl.resource?.attributes, (key, value) => mergeField(resourceFields, key, value));
     for (const sl of rl.scopeLogs) {
       for (const record of sl.logRecords) {
         const index = item++;
@@ -99,7 +102,7 @@ export function encodeLogs(batch: LogsBatch, options: EventOptions): Encoded {
           refusedReason ??= 'a log record without a body cannot be a HEC event (Event field cannot be blank)';
           continue;
         }
-        const meta = defaults(options);
+        const meta = { ...resourceMeta };
         const fields = new Map<string, string>();
         const span = idHex(record.spanId, 8);
         const trace = idHex(record.traceId, 16);
@@ -107,9 +110,8 @@ export function encodeLogs(batch: LogsBatch, options: EventOptions): Encoded {
         if (trace) fields.set('trace_id', jsonString(trace));
         if (record.severityText) fields.set(options.severityTextField, jsonString(record.severityText));
         if (record.severityNumber) fields.set(options.severityNumberField, String(record.severityNumber));
-        const put = (key: string, value: AnyValue | null | undefined): void => mergeField(fields, key, value);
-        absorb(meta, options, rl.resource?.attributes, put);
-        absorb(meta, options, record.attributes, put);
+        for (const [key, json] of resourceFields) fields.set(key, json);
+        absorb(meta, options, record.attributes, (key, value) => mergeField(fields, key, value));
         // The spec's reading of a record without a time of event: its observed time.
         const time = hecTime(record.timeUnixNano) ?? hecTime(record.observedTimeUnixNano);
         const text = eventJson(time, meta, rawValue(record.body), fields);
@@ -131,9 +133,11 @@ type Fields = Map<string, string>;
 /** The events of one data point: each is its dimensions plus one `metric_name:<name>` measurement. */
 function pointEvents(metric: Metric, point: { attributes: KeyValue[]; timeUnixNano?: Int64 }, common: ReadonlyMap<string, string>): { add: (measure: string, value: string, type: string, extra?: [string, string]) => void; events: Fields[] } {
   const events: Fields[] = [];
+  // The point's dimensions, the same for each of its events (a histogram has one per bucket).
+  const dimensions: Fields = new Map(common);
+  for (const kv of point.attributes) dimensions.set(kv.key, jsonString(valueAsString(kv.value)));
   const add = (measure: string, value: string, type: string, extra?: [string, string]): void => {
-    const fields: Fields = new Map(common);
-    for (const kv of point.attributes) fields.set(kv.key, jsonString(valueAsString(kv.value)));
+    const fields: Fields = new Map(dimensions);
     if (extra) fields.set(extra[0], jsonString(extra[1]));
     fields.set(`metric_name:${metric.name}${measure}`, value);
     fields.set('metric_type', jsonString(type));
