@@ -64,6 +64,12 @@ function attrMap(kvs: readonly KeyValue[] | undefined): Map<string, AnyValue | n
   return m;
 }
 
+function textMap(attrs: Attrs): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [key, value] of attrs) m.set(key, valueAsString(value));
+  return m;
+}
+
 function str(attrs: Attrs, key: string): string | undefined {
   if (!attrs.has(key)) return undefined;
   return valueAsString(attrs.get(key));
@@ -168,7 +174,7 @@ export interface DatadogLogOptions {
 export type LogFields = Map<string, string>;
 
 /** One log record as a Datadog log entry. */
-export function logFields(record: LogRecord, resource: Attrs, scope: Attrs, base: { host?: string; service?: string; tags: readonly string[] }, options: DatadogLogOptions): LogFields {
+export function logFields(record: LogRecord, resource: ReadonlyMap<string, string>, scope: ReadonlyMap<string, string>, base: { host?: string; service?: string; tags: readonly string[] }, options: DatadogLogOptions): LogFields {
   const recordAttrs = attrMap(record.attributes);
   const extra = new Map<string, string>();
   let message: string | undefined;
@@ -221,8 +227,8 @@ export function logFields(record: LogRecord, resource: Attrs, scope: Attrs, base
         break;
     }
   }
-  for (const [key, value] of resource) put(key, valueAsString(value));
-  for (const [key, value] of scope) put(key, valueAsString(value));
+  for (const [key, text] of resource) put(key, text);
+  for (const [key, text] of scope) put(key, text);
   for (const [k, v] of ids) extra.set(k, v);
   // The record's own trace context wins over ids found in attributes.
   if (nonZero(record.traceId, 16)) {
@@ -314,10 +320,12 @@ export function encodeLogs(batch: LogsBatch, options: DatadogLogOptions): { entr
   for (const rl of batch.resources) {
     const resource = attrMap(rl.resource?.attributes);
     const base = { host: hostnameFromAttributes(resource), service: str(resource, 'service.name') || undefined, tags: resourceTags(resource) };
+    // Resource and scope attributes as text once, not for each record.
+    const resourceText = textMap(resource);
     for (const sl of rl.scopeLogs) {
-      const scope = attrMap(sl.scope?.attributes);
+      const scopeText = textMap(attrMap(sl.scope?.attributes));
       for (const record of sl.logRecords) {
-        const fitted = fitLog(logFields(record, resource, scope, base, options), MAX_LOG_BYTES);
+        const fitted = fitLog(logFields(record, resourceText, scopeText, base, options), MAX_LOG_BYTES);
         if (fitted.truncated) truncated++;
         entries.push(entry(item++, fitted.json));
       }
