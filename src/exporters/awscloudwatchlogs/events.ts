@@ -2,6 +2,7 @@
 // the raw body, with Embedded Metric Format routing), a millisecond timestamp, a stream.
 import type { AnyValue, KeyValue, LogRecord, ResourceLogs, InstrumentationScope, Int64 } from '../../pdata/types.js';
 import { goJsonString, idHex, int64String, jsonDoubleOrString, kvlistJson, rawJson, valueAsString, valueType } from '../../pdata/value.js';
+import { cutUtf8 } from '../helper/payloads.js';
 
 /** PutLogEvents counts each event as its UTF-8 message length plus 26 bytes. */
 export const EVENT_OVERHEAD_BYTES = 26;
@@ -122,12 +123,7 @@ export function eventTimestamp(record: LogRecord, nowMs: number): number {
 
 /** Cut `message` so that its UTF-8 bytes plus the overhead fit MAX_EVENT_BYTES, on a character boundary. */
 function truncate(message: string): string {
-  const budget = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES - Buffer.byteLength(TRUNCATED_SUFFIX);
-  const bytes = Buffer.from(message, 'utf8');
-  let end = budget;
-  // Back up over UTF-8 continuation bytes (10xxxxxx) so no character is split.
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8') + TRUNCATED_SUFFIX;
+  return cutUtf8(message, MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES - Buffer.byteLength(TRUNCATED_SUFFIX)) + TRUNCATED_SUFFIX;
 }
 
 /**

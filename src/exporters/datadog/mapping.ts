@@ -3,7 +3,7 @@
 import type { LogsBatch } from '../../pdata/batch.js';
 import { int64BigInt as nanos, valueAsString, valueType } from '../../pdata/value.js';
 import type { AnyValue, KeyValue, LogRecord } from '../../pdata/types.js';
-import { entry, type Entry } from '../helper/payloads.js';
+import { cutUtf8, entry, type Entry } from '../helper/payloads.js';
 
 /** The Logs intake's limit for one log (https://docs.datadoghq.com/api/latest/logs/#send-logs): 1 MB. */
 export const MAX_LOG_BYTES = 1_000_000;
@@ -271,16 +271,6 @@ export function logFields(record: LogRecord, resource: ReadonlyMap<string, strin
 
 export function fieldsJson(fields: LogFields): string {
   return JSON.stringify(Object.fromEntries(fields));
-}
-
-/** Cut `s` to at most `maxBytes` UTF-8 bytes, on a character boundary. */
-function cutUtf8(s: string, maxBytes: number): string {
-  const buf = Buffer.from(s);
-  if (buf.byteLength <= maxBytes) return s;
-  let end = Math.max(0, maxBytes);
-  // Back up to the start of a character (continuation bytes are 10xxxxxx).
-  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
-  return buf.subarray(0, end).toString('utf8');
 }
 
 /**

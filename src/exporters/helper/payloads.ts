@@ -152,3 +152,13 @@ export async function sendRequests(options: SendRequestsOptions): Promise<void> 
   const what = `${backend} refused ${refused} of ${total} items: ${firstRefusal ?? 'no reason given'}`;
   throw new PermanentError(what, refused >= total ? undefined : { failedItems: refused });
 }
+
+/** `s` cut to at most `maxBytes` of UTF-8 on a character boundary (unchanged when it fits). */
+export function cutUtf8(s: string, maxBytes: number): string {
+  const buf = Buffer.from(s);
+  if (buf.byteLength <= maxBytes) return s;
+  let end = Math.max(0, maxBytes);
+  // Back up to the start of a character (continuation bytes are 10xxxxxx).
+  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8');
+}
