@@ -1,21 +1,19 @@
 // Starts a real nats-server (JetStream on, temp store) on a free loopback port for a test;
 // missing binary: the test skips, or fails when FERRY_REQUIRE_BACKENDS=1.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { backendAvailable, backendBinary, killAndWait } from './backends.js';
 import { freePort } from './index.js';
 
 /** The binary: $NATS_SERVER, else where Debian's package puts it (/usr/sbin), else /usr/bin. */
-export const NATS_SERVER_BIN =
-  process.env.NATS_SERVER ?? ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? '/usr/bin/nats-server';
+export const NATS_SERVER_BIN = backendBinary('NATS_SERVER', ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']);
 
 /** True when nats-server is there; throws when it is required and missing. */
 export function natsServerAvailable(): boolean {
-  if (existsSync(NATS_SERVER_BIN)) return true;
-  if (process.env.FERRY_REQUIRE_BACKENDS === '1') throw new Error(`FERRY_REQUIRE_BACKENDS=1 but ${NATS_SERVER_BIN} is missing`);
-  return false;
+  return backendAvailable(NATS_SERVER_BIN);
 }
 
 export interface NatsServer {
@@ -52,14 +50,7 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
     proc.kill('SIGKILL');
     throw new Error('nats-server did not start within 5 s');
   };
-  const kill = async (signal: NodeJS.Signals): Promise<void> => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill(signal);
-    });
-  };
+  const kill = (signal: NodeJS.Signals): Promise<void> => killAndWait(child, signal);
   await launch();
   return {
     url: `nats://127.0.0.1:${port}`,

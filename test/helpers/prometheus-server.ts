@@ -2,20 +2,18 @@
 // given targets every second and/or receiving remote write; missing binary: the test skips,
 // or fails when FERRY_REQUIRE_BACKENDS=1.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { backendAvailable, backendBinary, killAndWait } from './backends.js';
 import { freePort } from './index.js';
 
 /** The binary: $PROMETHEUS, else where Debian's package puts it. */
-export const PROMETHEUS_BIN =
-  process.env.PROMETHEUS ?? ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p)) ?? '/usr/bin/prometheus';
+export const PROMETHEUS_BIN = backendBinary('PROMETHEUS', ['/usr/bin/prometheus', '/usr/local/bin/prometheus']);
 
 /** True when prometheus is there; throws when it is required and missing. */
 export function prometheusAvailable(): boolean {
-  if (existsSync(PROMETHEUS_BIN)) return true;
-  if (process.env.FERRY_REQUIRE_BACKENDS === '1') throw new Error(`FERRY_REQUIRE_BACKENDS=1 but ${PROMETHEUS_BIN} is missing`);
-  return false;
+  return backendAvailable(PROMETHEUS_BIN);
 }
 
 export interface PrometheusOptions {
@@ -87,12 +85,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   const url = `http://127.0.0.1:${port}`;
 
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
-    }
+    await killAndWait(child);
     rmSync(dir, { recursive: true, force: true });
   };
 
