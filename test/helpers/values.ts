@@ -1,5 +1,6 @@
 // OTLP values as plain JavaScript, for comparing what arrived with what was sent:
-// one AnyValue → string/boolean/number/array/object (bytes as hex), attributes → an object.
+// one AnyValue → string/boolean/number/array/object (bytes as hex), attributes → an object;
+// and `str`, a string attribute, for building test data.
 import type { AnyValue, KeyValue } from '../../src/pdata/types.js';
 
 export function plain(v: AnyValue | null | undefined): unknown {
@@ -17,3 +18,6 @@ export function plain(v: AnyValue | null | undefined): unknown {
 export function attrs(kvs: readonly KeyValue[] | null | undefined): Record<string, unknown> {
   return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, plain(kv.value)]));
 }
+
+/** A string attribute. */
+export const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });

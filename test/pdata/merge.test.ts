@@ -7,8 +7,8 @@ import { appendResources, splitBatch } from '../../src/pdata/merge.js';
 import { decodeExportRequest, encodeExportRequest } from '../../src/pdata/proto.js';
 import { encodeJsonExportRequest } from '../../src/pdata/json.js';
 import type { KeyValue, Metric, NumberDataPoint, ResourceLogs, ResourceMetrics, ResourceSpans } from '../../src/pdata/types.js';
+import { str } from '../helpers/values.js';
 
-const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 const attr = (attrs: readonly KeyValue[] | undefined, key: string): string => String(attrs?.find((a) => a.key === key)?.value?.stringValue);
 
 /** Resources r0..: resource i has scopes s0.. with shape[i][j] items each. */

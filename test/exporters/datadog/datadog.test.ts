@@ -13,6 +13,7 @@ import { SelfTelemetry } from '../../../src/telemetry/self.js';
 import { testHost } from '../../helpers/index.js';
 import { metricValue, recordingLogger, withDefaults } from '../helper/fixtures.js';
 import { FakeIntake, MAX_ENTRIES, MAX_PAYLOAD, errorBody } from './intake.js';
+import { str } from '../../helpers/values.js';
 
 const API_KEY = '0123456789abcdef0123456789abcdef';
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms', max_elapsed_time: '10s' };
@@ -44,7 +45,6 @@ async function start(config: Record<string, unknown> = {}, logs: Record<string, 
   return { intake, exporter, logger, metric };
 }
 
-const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 
 /** `n` records whose bodies are "r0".."r<n-1>", padded with dots to `size` characters when given. */
 function records(n: number, size = 0): LogsBatch {

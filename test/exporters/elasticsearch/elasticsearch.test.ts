@@ -15,6 +15,7 @@ import { SelfTelemetry } from '../../../src/telemetry/self.js';
 import { freePort, testHost } from '../../helpers/index.js';
 import { PARENT_SPAN_ID, SPAN_ID, TRACE_ID, logsBatch, metricValue, recordingLogger, tracesBatch, withDefaults } from '../helper/fixtures.js';
 import { FakeElasticsearch } from './server.js';
+import { str } from '../../helpers/values.js';
 
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms' };
 const NO_QUEUE = { enabled: false };
@@ -47,7 +48,6 @@ async function start(config: Record<string, unknown>) {
 
 /** -9007199254740993 as JSON.parse reads it (2^53 + 1 is not a double); the raw text is checked for the exact digits. */
 const PARSED_BIG = Number('-9007199254740993');
-const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 
 function records(bodies: string[], extra: Partial<LogRecord> = {}, resource: KeyValue[] = [str('service.name', 'api')]): LogsBatch {
   return makeBatch('logs', [{ resource: { attributes: resource }, scopeLogs: [{ scope: { name: 's', attributes: [] }, logRecords: bodies.map((b) => ({ attributes: [], body: { stringValue: b }, ...extra })) }] }]);

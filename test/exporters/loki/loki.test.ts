@@ -13,6 +13,7 @@ import { SelfTelemetry } from '../../../src/telemetry/self.js';
 import { testHost } from '../../helpers/index.js';
 import { SPAN_ID, T1, T2, TRACE_ID, logsBatch, metricValue, recordingLogger, withDefaults } from '../helper/fixtures.js';
 import { FakeLoki } from './server.js';
+import { str } from '../../helpers/values.js';
 
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms', max_elapsed_time: '10s' };
 const NO_QUEUE = { enabled: false };
@@ -39,7 +40,6 @@ async function start(config: Record<string, unknown> = {}, endpoint?: (url: stri
 }
 
 const HINT_RES = 'loki.resource.labels';
-const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 
 /** Records under one resource, with the given resource and record attributes. */
 function batch(resource: KeyValue[], records: Array<Partial<LogRecord>>): LogsBatch {

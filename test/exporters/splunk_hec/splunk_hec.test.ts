@@ -11,12 +11,13 @@ import { selectDataPoints } from '../../../src/pdata/select.js';
 import { splunkHecExporter, type SplunkHecConfig } from '../../../src/exporters/splunk_hec/index.js';
 import { formatF, formatG } from '../../../src/exporters/splunk_hec/json.js';
 import { countItems, makeBatch, type LogsBatch } from '../../../src/pdata/batch.js';
-import type { KeyValue, LogRecord } from '../../../src/pdata/types.js';
+import type { LogRecord } from '../../../src/pdata/types.js';
 import { SelfTelemetry } from '../../../src/telemetry/self.js';
 import { testHost } from '../../helpers/index.js';
 import { T1, T2, TRACE_ID, SPAN_ID, metricValue, metricsBatch, recordingLogger, withDefaults } from '../helper/fixtures.js';
 import { selfSignedCert, type TestCert } from '../helper/tls.js';
 import { FakeHec, hecReply } from './hec.js';
+import { str } from '../../helpers/values.js';
 
 const TOKEN = '11111111-2222-3333-4444-555555555555';
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms', max_elapsed_time: '10s' };
@@ -42,7 +43,6 @@ async function start(config: Record<string, unknown> = {}, path = '', tls?: Test
   return { hec, exporter, logger, metric };
 }
 
-const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 
 /** `n` records whose bodies are "r0".."r<n-1>", padded with dots to `size` characters when given. */
 function records(n: number, size = 0): LogsBatch {
