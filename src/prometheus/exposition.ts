@@ -2,7 +2,7 @@
 // prom-client owns its metrics' state, has no per-sample timestamps and fixes histogram
 // buckets per metric, where OTLP points carry their own (see the README).
 import { formatGoG } from './float.js';
-import type { Labels } from './labels.js';
+import { sortedLabels, type Labels } from './labels.js';
 import { labelName } from './naming.js';
 import type { FamilyType, PointExemplar } from './points.js';
 import type { PromSample } from './samples.js';
@@ -140,5 +140,5 @@ export function renderExposition(families: readonly ExpositionFamily[], format: 
 
 /** Labels sorted by name, for stable output. */
 export function orderedLabels(labels: Labels): Labels {
-  return new Map([...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  return new Map(sortedLabels(labels));
 }

@@ -2,7 +2,7 @@
 // instrumentation scope, job/instance from the resource, and target_info for the rest.
 import type { InstrumentationScope, KeyValue, Resource } from '../pdata/types.js';
 import { valueAsString } from '../pdata/value.js';
-import { attributeLabels, labelName } from './naming.js';
+import { attributeLabels, byKey, labelName } from './naming.js';
 
 export const SERVICE_NAME = 'service.name';
 export const SERVICE_NAMESPACE = 'service.namespace';
@@ -120,5 +120,5 @@ export function withConfiguredLabels(labels: Labels, configured: Labels): Labels
 
 /** The labels as [name, value] pairs sorted by name (the order remote write requires). */
 export function sortedLabels(labels: Labels): Array<[string, string]> {
-  return [...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return [...labels].sort(byKey);
 }

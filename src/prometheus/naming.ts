@@ -121,13 +121,18 @@ export function labelName(key: string): string {
   return /[a-zA-Z0-9]/.test(name) ? name : '';
 }
 
+/** Orders [key, value] pairs by key, as Prometheus sorts label names (code units, not locale). */
+export function byKey(a: readonly [string, unknown], b: readonly [string, unknown]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
 /**
  * Attributes as labels: keys sanitized; keys that collide once sanitized get their values
  * joined with `;` in the lexicographic order of the original keys (the spec's rule). Empty
  * values are left out: Prometheus reads an empty label as an absent one.
  */
 export function attributeLabels(pairs: Iterable<readonly [string, string]>): Map<string, string> {
-  const sorted = [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const sorted = [...pairs].sort(byKey);
   const out = new Map<string, string>();
   for (const [key, value] of sorted) {
     if (value === '') continue;
