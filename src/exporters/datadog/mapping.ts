@@ -278,10 +278,11 @@ export function fieldsJson(fields: LogFields): string {
  * ends with TRUNCATED_MARKER. Datadog would truncate such a log itself; Ferry does it first so
  * that a log of several MB still fits a request (the intake takes 5 MB per request).
  */
-export function fitLog(fields: LogFields, maxBytes: number): { json: string; truncated: boolean } {
+export function fitLog(fields: LogFields, maxBytes: number): { json: string; bytes: number; truncated: boolean } {
   let json = fieldsJson(fields);
+  let bytes = Buffer.byteLength(json);
   let truncated = false;
-  for (let round = 0; round < 16 && Buffer.byteLength(json) > maxBytes; round++) {
+  for (let round = 0; round < 16 && bytes > maxBytes; round++) {
     let longest: string | undefined;
     let longestBytes = -1;
     for (const [k, v] of fields) {
@@ -292,14 +293,15 @@ export function fitLog(fields: LogFields, maxBytes: number): { json: string; tru
       }
     }
     if (longest === undefined || longestBytes <= TRUNCATED_MARKER.length) break;
-    const excess = Buffer.byteLength(json) - maxBytes;
+    const excess = bytes - maxBytes;
     // Every byte cut from the value takes at least one byte off its JSON form.
     const keep = Math.max(0, longestBytes - excess - Buffer.byteLength(TRUNCATED_MARKER));
     fields.set(longest, cutUtf8(fields.get(longest) ?? '', keep) + TRUNCATED_MARKER);
     json = fieldsJson(fields);
+    bytes = Buffer.byteLength(json);
     truncated = true;
   }
-  return { json, truncated };
+  return { json, bytes, truncated };
 }
 
 /** Every log record of the batch as an entry (in running item order), and how many had to be truncated. */
@@ -317,7 +319,7 @@ export function encodeLogs(batch: LogsBatch, options: DatadogLogOptions): { entr
       for (const record of sl.logRecords) {
         const fitted = fitLog(logFields(record, resourceText, scopeText, base, options), MAX_LOG_BYTES);
         if (fitted.truncated) truncated++;
-        entries.push(entry(item++, fitted.json));
+        entries.push(entry(item++, fitted.json, fitted.bytes));
       }
     }
   }

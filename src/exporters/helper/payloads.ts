@@ -16,8 +16,8 @@ export interface Entry {
   readonly bytes: number;
 }
 
-export function entry(item: number, text: string): Entry {
-  return { item, text, bytes: Buffer.byteLength(text) };
+export function entry(item: number, text: string, bytes = Buffer.byteLength(text)): Entry {
+  return { item, text, bytes };
 }
 
 /** The body limits of one request. */
