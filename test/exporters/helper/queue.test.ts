@@ -1,5 +1,7 @@
 // The in-memory sending queue behind createExporter: answered once queued, bounded by
 // its sizer, refusing (never dropping) when full, consumers in parallel, retries, shutdown.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../../src/consumer.js';
 import { encodeExportRequest } from '../../../src/pdata/proto.js';
@@ -243,6 +245,30 @@ describe('sending queue (memory)', () => {
     expect(exporter.takeLeftover()).toEqual([]);
     expect(exporter.queueLeftover()).toEqual({ persistent: false, items: 0, requests: 0 });
     expect(await metric('otelcol_exporter_send_failed_log_records_total')).toBe(0);
+  });
+
+  it('lets a delivered batch go: idle consumers keep no reference to the last batch they sent', async () => {
+    // Each idle consumer's suspended loop holds its last entry; before the fix every one of the
+    // 10 consumers kept its last batch (and the request bodies under it) alive.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let sent = 0;
+    const backend = { send: async () => void sent++ } as unknown as FakeBackend;
+    const { exporter } = await start(backend, { num_consumers: 3 });
+    const refs: WeakRef<object>[] = [];
+    // In a function of its own, so that this test's frame holds no batch either.
+    const consume = (i: number): Promise<void> => {
+      const batch = tagged(i);
+      refs.push(new WeakRef(batch));
+      return exporter.consume(batch);
+    };
+    for (let i = 0; i < 6; i++) await consume(i);
+    await waitFor(() => sent === 6, 'delivery');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
   });
 
   it('aborts a send still on the wire at the shutdown deadline', async () => {
