@@ -214,9 +214,13 @@ export function decodeExportRequest<S extends Signal>(signal: S, bytes: Uint8Arr
   }
 }
 
-/** Encode resources as an Export*ServiceRequest body; undecoded items are copied as they came. */
-export function encodeExportRequest<S extends Signal>(signal: S, resources: ResourcesOf[S]): Uint8Array {
-  return codecs[signal].encode(resources as unknown as Fields[]);
+/**
+ * Encode resources as an Export*ServiceRequest body; undecoded items are copied as they came.
+ * `alloc` gives the buffer to write into (exactly `size` bytes, all of them overwritten);
+ * by default a new one.
+ */
+export function encodeExportRequest<S extends Signal>(signal: S, resources: ResourcesOf[S], alloc?: (size: number) => Buffer): Uint8Array {
+  return codecs[signal].encode(resources as unknown as Fields[], alloc);
 }
 
 /** Encode an Export*ServiceResponse; pass partialSuccess only when something was rejected or to warn. */

@@ -225,7 +225,8 @@ export interface RequestCodec {
    * bytes (views into `buf`) until read. Throws where protobufjs would; `r.pos` tells where.
    */
   decode(r: protobuf.Reader, buf: Buffer): Msg[];
-  encode(resources: readonly Msg[]): Uint8Array;
+  /** `alloc` gives the output buffer of exactly `size` bytes (default: Buffer.allocUnsafe). */
+  encode(resources: readonly Msg[], alloc?: (size: number) => Buffer): Uint8Array;
 }
 
 export function createRequestCodec(types: SignalTypes, scopesField: string, itemsField: string, countDataPoints: boolean): RequestCodec {

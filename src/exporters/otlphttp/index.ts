@@ -15,7 +15,7 @@ import { sendingQueueSettings } from '../helper/queue-config.js';
 import { retrySettings } from '../helper/retry.js';
 import { readExportResponse } from '../helper/response.js';
 import { configSchema, signalUrl, validate, type OtlpHttpConfig } from './config.js';
-import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
+import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, Gzipper, gzipBody, type HttpResponse } from '../helper/http-client.js';
 
 export type { OtlpHttpConfig } from './config.js';
 
@@ -62,6 +62,7 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
   addConfiguredHeaders(baseHeaders, config.headers, ['content-encoding']);
   if (compress) baseHeaders['content-encoding'] = 'gzip';
   const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
+  const gzipper = new Gzipper(gzipLevel);
 
   async function send(batch: Batch, signal: AbortSignal): Promise<void> {
     const url = urls.get(batch.signal);
@@ -70,11 +71,13 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
     }
     let body: Uint8Array;
     try {
-      body = json ? Buffer.from(encodeJsonExportRequest(batch.signal, batch.resources)) : encodeExportRequest(batch.signal, batch.resources);
+      if (json) body = Buffer.from(encodeJsonExportRequest(batch.signal, batch.resources));
+      else if (compress) body = await gzipper.gzip((alloc) => encodeExportRequest(batch.signal, batch.resources, alloc));
+      else body = encodeExportRequest(batch.signal, batch.resources);
     } catch (err) {
       throw new PermanentError(`cannot encode ${batch.signal}: ${errorMessage(err)}`, { cause: err });
     }
-    if (compress) body = await gzipBody(body, gzipLevel);
+    if (compress && json) body = await gzipBody(body, gzipLevel);
     let res: HttpResponse;
     try {
       res = await client.post(url, body, baseHeaders, signal);

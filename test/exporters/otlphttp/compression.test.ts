@@ -3,7 +3,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Exporter } from '../../../src/component.js';
 import { configSchema } from '../../../src/exporters/otlphttp/config.js';
-import { gzipBody } from '../../../src/exporters/helper/http-client.js';
+import { gunzipSync } from 'node:zlib';
+import { Gzipper, gzipBody } from '../../../src/exporters/helper/http-client.js';
+import { decodeExportRequest, encodeExportRequest } from '../../../src/pdata/proto.js';
+import { makeBatch } from '../../../src/pdata/batch.js';
 import { otlphttpExporter, type OtlpHttpConfig } from '../../../src/exporters/otlphttp/index.js';
 import { compileConfigSchema } from '../../../src/config/validate.js';
 import { SelfTelemetry } from '../../../src/telemetry/self.js';
@@ -58,8 +61,42 @@ describe('otlphttp exporter gzip level', () => {
   it('gzips bodies past the event-loop limit on the thread pool, to the same bytes', async () => {
     const big = Buffer.alloc(9 * 1024 * 1024, 'otlp ');
     const out = await gzipBody(big, 1);
-    const { gunzipSync } = await import('node:zlib');
     expect(gunzipSync(out).equals(big)).toBe(true);
     expect(out[XFL]).toBe(4);
+  });
+
+  it('reuses one buffer for the encoded bodies it gzips, and each body comes out whole: larger, smaller, larger again', async () => {
+    // Requests as received (items still undecoded bytes), of 40, 3 and 25 copies of the fixture's resources.
+    const received = [40, 3, 25].map((n) => {
+      const resources = Array.from({ length: n }, () => batchOf('logs').resources).flat();
+      return decodeExportRequest('logs', encodeExportRequest('logs', makeBatch('logs', resources as never).resources as never));
+    });
+    const gzipper = new Gzipper(1);
+    const sizes: number[] = [];
+    for (const resources of received) {
+      const plain = Buffer.from(encodeExportRequest('logs', resources));
+      const out = await gzipper.gzip((alloc) =>
+        encodeExportRequest('logs', resources, (size) => {
+          const buf = alloc(size);
+          sizes.push(buf.buffer.byteLength);
+          return buf;
+        }),
+      );
+      expect(gunzipSync(out).equals(plain)).toBe(true);
+    }
+    // One allocation (with room to spare) served all three.
+    expect(new Set(sizes).size).toBe(1);
+    expect(sizes[0]).toBeGreaterThan(Buffer.from(encodeExportRequest('logs', received[0] as never)).length);
+  });
+
+  it('sends consecutive batches of different sizes intact through the reused buffer', async () => {
+    peer = await OtlpHttpPeer.start();
+    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: peer.url, sending_queue: { enabled: false } });
+    exporter = otlphttpExporter.create(cfg, { id: 'otlphttp/gzip', kind: 'exporter', logger: recordingLogger(), telemetry: new SelfTelemetry({ defaultMetrics: false }) });
+    await exporter.start(testHost);
+    const batches = [30, 2, 12].map((n) => makeBatch('logs', Array.from({ length: n }, () => batchOf('logs').resources).flat() as never));
+    for (const b of batches) await exporter.consume(b);
+    expect(peer.requests).toHaveLength(3);
+    batches.forEach((b, i) => expect(normalize(peer?.decode('logs', i))).toEqual(normalize(b.resources)));
   });
 });
