@@ -14,6 +14,9 @@ describe('ferry CLI', () => {
   it('runs as the `ferry` bin does: dist/cli.js executable, with the node flags of its #! line', () => {
     const out = execFileSync(CLI, ['--version'], { encoding: 'utf8' });
     expect(out.trim()).toMatch(/^ferry \d+\.\d+\.\d+$/);
+    // The command ferry exec runs is a child of ferry's node process: read that one's command line.
+    const cmdline = execFileSync(CLI, ['exec', '--', 'sh', '-c', 'tr "\\0" " " < /proc/$PPID/cmdline'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(cmdline).toMatch(/node --max-semi-space-size=1 \S*dist\/cli\.js exec/);
   });
 
   it('gives the command `ferry exec` runs the user\'s MALLOC_ARENA_MAX, not the one of its #! line', () => {
