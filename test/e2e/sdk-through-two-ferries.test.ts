@@ -2,7 +2,6 @@
 // exporters (grpc, http/protobuf, http/json) → Ferry A → (otlp and otlphttp
 // exporters) → Ferry B → file exporter; every record, attribute, id and timestamp
 // must arrive intact, and both Ferries' self-metrics must count exactly what was sent.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -24,7 +23,7 @@ import { OTLPMetricExporter as JsonMetrics } from '@opentelemetry/exporter-metri
 import { OTLPMetricExporter as ProtoMetrics } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { decodeJsonExportRequest } from '../../src/pdata/json.js';
 import type { ResourceLogs, ResourceMetrics, ResourceSpans, Signal } from '../../src/pdata/types.js';
-import { freePort, waitFor } from '../helpers/index.js';
+import { completeJsonLines, freePort, waitFor } from '../helpers/index.js';
 import { attrs, plain } from '../helpers/values.js';
 import type { FerryProcess } from '../helpers/ferry.js';
 import { metricValue, startFerry, tempDir, writeConfig } from '../helpers/ferry.js';
@@ -38,11 +37,8 @@ const nanos = (hr: [number, number]) => (BigInt(hr[0]) * 1_000_000_000n + BigInt
 
 
 function readFileExport<S extends Signal>(path: string, signal: S): ReturnType<typeof decodeJsonExportRequest<S>> {
-  if (!existsSync(path)) return [] as unknown as ReturnType<typeof decodeJsonExportRequest<S>>;
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
   const out: unknown[] = [];
-  for (const line of lines) {
-    const parsed = JSON.parse(line) as Record<string, unknown>;
+  for (const parsed of completeJsonLines(path)) {
     const key = signal === 'logs' ? 'resourceLogs' : signal === 'traces' ? 'resourceSpans' : 'resourceMetrics';
     if (!(key in parsed)) continue;
     out.push(...(decodeJsonExportRequest(signal, parsed) as unknown[]));

@@ -1,5 +1,6 @@
 // Shared test helpers: a consumer that records what reached it, free loopback
 // ports, component contexts, and polling for a condition.
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Consumer } from '../../src/consumer.js';
 import type { Batch } from '../../src/pdata/batch.js';
@@ -60,4 +61,19 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what = 'co
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * The complete lines a file exporter (OTLP/JSON lines) has written so far, parsed. A test
+ * polls the file while Ferry writes it: a line without its newline is still being written
+ * (a batch of thousands of records is one line), so it is left for the next read.
+ */
+export function completeJsonLines(path: string): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -1,7 +1,6 @@
 // Helpers for end-to-end processor tests: read what a file exporter wrote, flatten OTLP into
 // records with plain attributes, export through the OpenTelemetry SDK, and a test OTLP backend.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -13,16 +12,13 @@ import { decodeJsonExportRequest } from '../../src/pdata/json.js';
 import { decodeExportRequest, encodeExportRequest } from '../../src/pdata/proto.js';
 import { makeLogs } from '../pdata/fixtures.js';
 import type { ResourceLogs, ResourceMetrics, ResourceSpans, ResourcesOf, Signal } from '../../src/pdata/types.js';
+import { completeJsonLines } from '../helpers/index.js';
 import { attrsOf } from './helpers.js';
 
 /** Each line the file exporter wrote, decoded: one line per batch it was given. */
 export function fileBatches<S extends Signal>(path: string, signal: S): ResourcesOf[S][] {
-  if (!existsSync(path)) return [];
   const key = signal === 'logs' ? 'resourceLogs' : signal === 'traces' ? 'resourceSpans' : 'resourceMetrics';
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  return completeJsonLines(path)
     .filter((o) => key in o)
     .map((o) => decodeJsonExportRequest(signal, o));
 }
