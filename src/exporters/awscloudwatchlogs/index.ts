@@ -2,12 +2,9 @@
 // within the API's limits; events the service refuses for good are dropped and counted.
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError, toConsumerError } from '../../consumer.js';
-import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
-import { createExporter } from '../helper/exporter.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
-import { retrySettings } from '../helper/retry.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { planRequests, rejectedPositions, timeProblem } from './batching.js';
 import { CloudWatchLogsSession } from './client.js';
 import { configSchema, endpointUrl, validate, type AwsCloudWatchLogsConfig } from './config.js';
@@ -101,9 +98,7 @@ function createCloudWatchLogsExporter(config: AwsCloudWatchLogsConfig, ctx: Comp
   return createExporter(ctx, {
     signals: ['logs'],
     send,
-    timeoutMs: parseDuration(config.timeout),
-    retry: retrySettings(config.retry_on_failure),
-    queue: sendingQueueSettings(config.sending_queue),
+    ...helperSettings(config),
     async start() {
       session = await CloudWatchLogsSession.open({
         region: config.region || undefined,

@@ -3,16 +3,13 @@
 import { hostname as machineHostname } from 'node:os';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError } from '../../consumer.js';
-import { parseDuration } from '../../config/units.js';
 import type { Batch, LogsBatch } from '../../pdata/batch.js';
 import { countItems } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
-import { createExporter } from '../helper/exporter.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
-import { retrySettings } from '../helper/retry.js';
 import { configSchema, logsUrl, validate, type DatadogConfig } from './config.js';
 import { encodeLogs, type DatadogLogOptions } from './mapping.js';
 import { packEntries, sendRequests, type Entry, type PostOutcome, type RequestLimits } from '../helper/payloads.js';
@@ -107,9 +104,7 @@ function createDatadogExporter(config: DatadogConfig, ctx: ComponentContext): Ex
   return createExporter(ctx, {
     signals: ['logs'],
     send,
-    timeoutMs: parseDuration(config.timeout),
-    retry: retrySettings(config.retry_on_failure),
-    queue: sendingQueueSettings(config.sending_queue),
+    ...helperSettings(config),
     async start() {
       await client.open();
     },

@@ -4,14 +4,12 @@
 // are dropped and counted, with their error type and reason logged (never the document).
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError, type ConsumerError } from '../../consumer.js';
-import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch, type TracesBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, addConfiguredHeaders, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, isRetryableHttp, networkError } from '../helper/errors.js';
-import { createExporter } from '../helper/exporter.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
 import { FILTER_PATH, bulkBody, errorResponseMessage, parseBulkResponse, safeReason } from './bulk.js';
 import { configSchema, endpointList, esRetrySettings, validate, type ElasticsearchConfig } from './config.js';
 import { logDocuments, spanDocuments, type BulkDocument } from './document.js';
@@ -177,9 +175,8 @@ function createElasticsearchExporter(config: ElasticsearchConfig, ctx: Component
   return createExporter(ctx, {
     signals: ['logs', 'traces'],
     send,
-    timeoutMs: parseDuration(config.timeout),
+    ...helperSettings(config),
     retry,
-    queue: sendingQueueSettings(config.sending_queue),
     async start() {
       await client.open();
     },

@@ -4,9 +4,10 @@ import type { ComponentContext, Exporter, Host } from '../../component.js';
 import { PermanentError, RetryableError } from '../../consumer.js';
 import { countItems, type Batch } from '../../pdata/batch.js';
 import type { Signal } from '../../pdata/types.js';
+import { parseDuration } from '../../config/units.js';
 import { SendingQueue, type QueueLeftover } from './queue.js';
-import type { SendingQueueSettings } from './queue-config.js';
-import type { RetrySettings } from './retry.js';
+import { sendingQueueSettings, type SendingQueueConfig, type SendingQueueSettings } from './queue-config.js';
+import { retrySettings, type RetryOnFailureConfig, type RetrySettings } from './retry.js';
 import { SendFailure, sendWithRetry, type SendLoopOptions, type SendResult } from './send.js';
 
 export interface ExporterOptions {
@@ -29,6 +30,18 @@ export interface ExporterOptions {
   shutdown?(): Promise<void>;
   /** Jitter source, for tests. */
   readonly random?: () => number;
+}
+
+/** The Collector's exporterhelper keys in an exporter's config: `timeout`, `retry_on_failure`, `sending_queue`. */
+export interface ExporterHelperConfig {
+  readonly timeout: string;
+  readonly retry_on_failure?: Partial<RetryOnFailureConfig>;
+  readonly sending_queue?: Partial<SendingQueueConfig>;
+}
+
+/** Those keys as createExporter takes them. */
+export function helperSettings(config: ExporterHelperConfig): Pick<ExporterOptions, 'timeoutMs' | 'retry' | 'queue'> {
+  return { timeoutMs: parseDuration(config.timeout), retry: retrySettings(config.retry_on_failure), queue: sendingQueueSettings(config.sending_queue) };
 }
 
 /** An exporter built by the helper: its shutdown takes the service's deadline, and it reports what its queue holds. */

@@ -3,15 +3,12 @@
 // and entries Loki ignored as too old or out of order are dropped and counted.
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError, errorMessage, type ConsumerError } from '../../consumer.js';
-import { parseDuration } from '../../config/units.js';
 import { countItems, type Batch, type LogsBatch } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { USER_AGENT, addConfiguredHeaders, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
-import { createExporter } from '../helper/exporter.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
-import { retrySettings } from '../helper/retry.js';
 import { configSchema, validate, type LokiConfig } from './config.js';
 import { encodeJsonPush, encodeProtoPush, planPush, type TenantPush } from './push.js';
 import { loadSnappy } from '../helper/snappy.js';
@@ -121,9 +118,7 @@ function createLokiExporter(config: LokiConfig, ctx: ComponentContext): Exporter
   return createExporter(ctx, {
     signals: ['logs'],
     send,
-    timeoutMs: parseDuration(config.timeout),
-    retry: retrySettings(config.retry_on_failure),
-    queue: sendingQueueSettings(config.sending_queue),
+    ...helperSettings(config),
     async start() {
       if (config.encoding === 'proto') await loadSnappy();
       await client.open();

@@ -13,9 +13,7 @@ import { encodeJsonExportRequest } from '../../pdata/json.js';
 import { encodeExportRequest } from '../../pdata/proto.js';
 import type { AnyValue, Resource, Signal } from '../../pdata/types.js';
 import { SIGNALS } from '../../pdata/types.js';
-import { createExporter } from '../helper/exporter.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
-import { retrySettings } from '../helper/retry.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { configSchema, defaultStreamSubjects, validate, type NatsExporterConfig } from './config.js';
 
 export type { NatsExporterConfig } from './config.js';
@@ -98,9 +96,7 @@ function createNatsExporter(config: NatsExporterConfig, ctx: ComponentContext): 
   return createExporter(ctx, {
     signals: SIGNALS,
     send,
-    timeoutMs: parseDuration(config.timeout),
-    retry: retrySettings(config.retry_on_failure),
-    queue: sendingQueueSettings(config.sending_queue),
+    ...helperSettings(config),
     async start() {
       natsHeaders = (await natsLib()).headers;
       nc = await connectNats(config, ctx.id, ctx.logger);

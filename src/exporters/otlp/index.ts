@@ -9,9 +9,7 @@ import { decodeExportResponse, encodeExportRequest } from '../../pdata/proto.js'
 import { SIGNALS, type Signal } from '../../pdata/types.js';
 import { USER_AGENT, headerEntries } from '../helper/client-config.js';
 import { grpcStatusError, networkError } from '../helper/errors.js';
-import { createExporter } from '../helper/exporter.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
-import { retrySettings } from '../helper/retry.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { readExportResponse } from '../helper/response.js';
 import { configSchema, grpcTarget, validate, type OtlpGrpcConfig } from './config.js';
 import type { GrpcClient } from './grpc-client.js';
@@ -54,9 +52,7 @@ function createOtlpGrpcExporter(config: OtlpGrpcConfig, ctx: ComponentContext): 
   return createExporter(ctx, {
     signals: SIGNALS,
     send,
-    timeoutMs: parseDuration(config.timeout),
-    retry: retrySettings(config.retry_on_failure),
-    queue: sendingQueueSettings(config.sending_queue),
+    ...helperSettings(config),
     async start() {
       // As configgrpc: plaintext only with tls.insecure (and no CA), unless the endpoint says https://.
       const plaintext = tlsDisabled(config.tls) && !https;

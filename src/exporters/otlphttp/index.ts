@@ -2,7 +2,6 @@
 // gzip by default) and POSTs it; the exporter helper retries what the spec says to retry.
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, errorMessage } from '../../consumer.js';
-import { parseDuration } from '../../config/units.js';
 import type { Batch } from '../../pdata/batch.js';
 import { decodeJsonExportResponse, decodeJsonStatus, encodeJsonExportRequest } from '../../pdata/json.js';
 import { decodeExportResponse, decodeStatus, encodeExportRequest, type ExportResponse } from '../../pdata/proto.js';
@@ -10,9 +9,7 @@ import type { Signal } from '../../pdata/types.js';
 import { SIGNALS } from '../../pdata/types.js';
 import { USER_AGENT, addConfiguredHeaders, redactUrl as redact } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
-import { createExporter } from '../helper/exporter.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
-import { retrySettings } from '../helper/retry.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { readExportResponse } from '../helper/response.js';
 import { configSchema, signalUrl, validate, type OtlpHttpConfig } from './config.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, Gzipper, gzipBody, type HttpResponse } from '../helper/http-client.js';
@@ -93,9 +90,7 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
   return createExporter(ctx, {
     signals: SIGNALS,
     send,
-    timeoutMs: parseDuration(config.timeout),
-    retry: retrySettings(config.retry_on_failure),
-    queue: sendingQueueSettings(config.sending_queue),
+    ...helperSettings(config),
     async start() {
       await client.open();
     },

@@ -1,7 +1,6 @@
 // The `prometheusremotewrite` exporter: metrics as remote write 1.0 requests (snappy-compressed
 // protobuf WriteRequest), split by size; the exporter helper retries what the spec says to retry.
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
-import { parseDuration } from '../../config/units.js';
 import { PermanentError, RetryableError, toConsumerError, type ConsumerError } from '../../consumer.js';
 import type { Batch, MetricsBatch } from '../../pdata/batch.js';
 import { labelOptions, namingOptions } from '../../prometheus/config.js';
@@ -10,10 +9,8 @@ import { selectDataPoints } from '../../pdata/select.js';
 import { toTimeSeries, type RemoteSeries } from '../../prometheus/timeseries.js';
 import { USER_AGENT, addConfiguredHeaders, redactUrl } from '../helper/client-config.js';
 import { httpStatusError, networkError } from '../helper/errors.js';
-import { createExporter } from '../helper/exporter.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { ExporterHttpClient, type HttpResponse } from '../helper/http-client.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
-import { retrySettings } from '../helper/retry.js';
 import { configSchema, requestParallelism, resolvedSendingQueue, validate, type PrometheusRemoteWriteConfig } from './config.js';
 import { encodeTimeSeries, splitBySize, writeRequest } from './write-request.js';
 import { loadSnappy, snappyCompress } from '../helper/snappy.js';
@@ -135,9 +132,7 @@ function createPrometheusRemoteWriteExporter(config: PrometheusRemoteWriteConfig
   return createExporter(ctx, {
     signals: ['metrics'],
     send,
-    timeoutMs: parseDuration(config.timeout),
-    retry: retrySettings(config.retry_on_failure),
-    queue: sendingQueueSettings(resolvedSendingQueue(config)),
+    ...helperSettings({ ...config, sending_queue: resolvedSendingQueue(config) }),
     async start() {
       await loadSnappy();
       await client.open();

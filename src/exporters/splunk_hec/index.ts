@@ -2,16 +2,13 @@
 // JSON events, gzipped, split at max_content_length_*; HEC status codes decide what is retried.
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import { PermanentError, RetryableError } from '../../consumer.js';
-import { parseDuration } from '../../config/units.js';
 import type { Batch, LogsBatch, MetricsBatch } from '../../pdata/batch.js';
 import { countItems } from '../../pdata/batch.js';
 import { selectItems } from '../../pdata/select.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, gzipBody, type HttpResponse } from '../helper/http-client.js';
 import { addConfiguredHeaders, redactUrl } from '../helper/client-config.js';
 import { networkError, parseRetryAfter } from '../helper/errors.js';
-import { createExporter } from '../helper/exporter.js';
-import { sendingQueueSettings } from '../helper/queue-config.js';
-import { retrySettings } from '../helper/retry.js';
+import { createExporter, helperSettings } from '../helper/exporter.js';
 import { packEntries, sendRequests, type Entry, type PostOutcome, type RequestLimits } from '../helper/payloads.js';
 import { configSchema, hecUrl, metadataKeys, validate, type SplunkHecConfig } from './config.js';
 import { encodeLogs, encodeMetrics, type Encoded, type EventOptions } from './events.js';
@@ -148,9 +145,7 @@ function createSplunkHecExporter(config: SplunkHecConfig, ctx: ComponentContext)
   return createExporter(ctx, {
     signals: ['logs', 'metrics'],
     send,
-    timeoutMs: parseDuration(config.timeout),
-    retry: retrySettings(config.retry_on_failure),
-    queue: sendingQueueSettings(config.sending_queue),
+    ...helperSettings(config),
     async start() {
       await client.open();
     },
