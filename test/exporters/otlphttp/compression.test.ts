@@ -24,14 +24,23 @@ afterEach(async () => {
   peer = undefined;
 });
 
-async function sendWith(config: Record<string, unknown>): Promise<OtlpHttpPeer> {
+/** A started exporter (no sending queue) posting to a new peer. */
+async function startWith(config: Record<string, unknown>): Promise<{ peer: OtlpHttpPeer; exporter: Exporter }> {
   peer = await OtlpHttpPeer.start();
   const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: peer.url, sending_queue: { enabled: false }, ...config });
   expect(otlphttpExporter.validate?.(cfg)).toEqual([]);
   exporter = otlphttpExporter.create(cfg, { id: 'otlphttp/gzip', kind: 'exporter', logger: recordingLogger(), telemetry: new SelfTelemetry({ defaultMetrics: false }) });
   await exporter.start(testHost);
-  await exporter.consume(batchOf('logs'));
-  return peer;
+  return { peer, exporter };
+}
+
+/** The fixture's log resources, `n` times over: a larger batch. */
+const logResources = (n: number) => Array.from({ length: n }, () => batchOf('logs').resources).flat();
+
+async function sendWith(config: Record<string, unknown>): Promise<OtlpHttpPeer> {
+  const started = await startWith(config);
+  await started.exporter.consume(batchOf('logs'));
+  return started.peer;
 }
 
 // Byte 8 of a gzip header (XFL) says how zlib compressed: 4 for its fastest level, 0 for the default.
@@ -68,8 +77,7 @@ describe('otlphttp exporter gzip level', () => {
   it('reuses one buffer for the encoded bodies it gzips, and each body comes out whole: larger, smaller, larger again', async () => {
     // Requests as received (items still undecoded bytes), of 40, 3 and 25 copies of the fixture's resources.
     const received = [40, 3, 25].map((n) => {
-      const resources = Array.from({ length: n }, () => batchOf('logs').resources).flat();
-      return decodeExportRequest('logs', encodeExportRequest('logs', makeBatch('logs', resources as never).resources as never));
+      return decodeExportRequest('logs', encodeExportRequest('logs', makeBatch('logs', logResources(n) as never).resources as never));
     });
     const gzipper = new Gzipper(1);
     const sizes: number[] = [];
@@ -90,13 +98,10 @@ describe('otlphttp exporter gzip level', () => {
   });
 
   it('sends consecutive batches of different sizes intact through the reused buffer', async () => {
-    peer = await OtlpHttpPeer.start();
-    const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: peer.url, sending_queue: { enabled: false } });
-    exporter = otlphttpExporter.create(cfg, { id: 'otlphttp/gzip', kind: 'exporter', logger: recordingLogger(), telemetry: new SelfTelemetry({ defaultMetrics: false }) });
-    await exporter.start(testHost);
-    const batches = [30, 2, 12].map((n) => makeBatch('logs', Array.from({ length: n }, () => batchOf('logs').resources).flat() as never));
-    for (const b of batches) await exporter.consume(b);
-    expect(peer.requests).toHaveLength(3);
-    batches.forEach((b, i) => expect(normalize(peer?.decode('logs', i))).toEqual(normalize(b.resources)));
+    const started = await startWith({});
+    const batches = [30, 2, 12].map((n) => makeBatch('logs', logResources(n) as never));
+    for (const b of batches) await started.exporter.consume(b);
+    expect(started.peer.requests).toHaveLength(3);
+    batches.forEach((b, i) => expect(normalize(started.peer.decode('logs', i))).toEqual(normalize(b.resources)));
   });
 });
