@@ -48,7 +48,13 @@ export interface ConfigProblem {
 }
 
 interface FactoryBase<C> {
+  /** The Collector's current name for the type (lower snake case, e.g. `otlp_http`, `file_log`). */
   readonly type: string;
+  /**
+   * Older names the Collector still accepts for this type (`otlphttp`, `filelog`): a config
+   * may use them, with a warning that names `type`. The registry maps both (src/components.ts).
+   */
+  readonly deprecatedTypes?: readonly string[];
   /** One line for `ferry components` and the README table. */
   readonly description: string;
   /** JSON Schema of the config: every property has a description and, where one makes sense, a default. */

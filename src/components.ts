@@ -24,8 +24,19 @@ import { resourceProcessor } from './processors/resource/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
 
-function byType<F extends { type: string }>(factories: readonly F[]): ReadonlyMap<string, F> {
-  return new Map(factories.map((f) => [f.type, f]));
+/**
+ * The one alias table: each factory under its current type name and under every deprecated
+ * name it declares (`deprecatedTypes`), so old and new configurations both resolve.
+ */
+export function byType<F extends { type: string; deprecatedTypes?: readonly string[] }>(factories: readonly F[]): ReadonlyMap<string, F> {
+  const map = new Map<string, F>();
+  for (const f of factories) {
+    for (const name of [f.type, ...(f.deprecatedTypes ?? [])]) {
+      if (map.has(name)) throw new Error(`component type "${name}" is registered twice`);
+      map.set(name, f);
+    }
+  }
+  return map;
 }
 
 export const components: Components = {

@@ -207,6 +207,9 @@ export function checkSection(root: ConfigMap, section: SectionKey, components: C
       out.set(id, { id, type, factory: undefined, config: raw[id], valid: false });
       continue;
     }
+    if (factory.type !== type) {
+      warnAt(ctx, path, `${kind} type "${type}" is deprecated; its current name is "${factory.type}" (write ${factory.type}${slash < 0 ? '' : id.slice(slash)}:)`);
+    }
     // `otlp:` with nothing under it is the component with all defaults.
     const config: unknown = raw[id] ?? {};
     if (!isConfigMap(config)) {

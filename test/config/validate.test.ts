@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Components, ExporterFactory } from '../../src/component.js';
 import { ConfigLoadError, formatConfigErrors, loadConfig } from '../../src/config/index.js';
 import { fakeComponents } from './fake-components.js';
+import { byType } from '../../src/components.js';
 
 const PIPELINE = `
 service:
@@ -63,6 +64,21 @@ describe('components', () => {
       { file: 'c.yaml', path: 'exporters.otlp_http', message: 'unknown exporter type "otlp_http"', fix: 'did you mean "otlphttp"? known exporter types: debug, otlphttp, prometheus' },
       { file: 'c.yaml', path: 'exporters.kafka', message: 'unknown exporter type "kafka"', fix: 'known exporter types: debug, otlphttp, prometheus' },
     ]);
+  });
+
+  it('accepts a deprecated type name with a warning that names the current one', async () => {
+    const renamed = { ...(fakeComponents.exporters.get('otlphttp') as ExporterFactory), type: 'otlp_http', deprecatedTypes: ['otlphttp'] };
+    const components: Components = { ...fakeComponents, exporters: byType([renamed, fakeComponents.exporters.get('debug') as ExporterFactory]) };
+    const r = await load('exporters:\n  otlphttp/old:\n    endpoint: http://a\n  otlp_http/new:\n    endpoint: http://b\n' + PIPELINE.replace('[debug]', '[otlphttp/old, otlp_http/new]'), components);
+    expect(r.errors).toEqual([]);
+    expect(r.config?.exporters.get('otlphttp/old')?.config).toMatchObject({ endpoint: 'http://a' });
+    expect(r.config?.exporters.get('otlp_http/new')?.config).toMatchObject({ endpoint: 'http://b' });
+    expect(r.warnings).toEqual(['c.yaml: exporters.otlphttp/old: exporter type "otlphttp" is deprecated; its current name is "otlp_http" (write otlp_http/old:)']);
+  });
+
+  it('refuses a registry that gives two factories one name', () => {
+    const a = fakeComponents.exporters.get('debug') as ExporterFactory;
+    expect(() => byType([a, { ...a, type: 'other', deprecatedTypes: ['debug'] }])).toThrow('component type "debug" is registered twice');
   });
 
   it.each([
