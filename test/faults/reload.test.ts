@@ -54,6 +54,31 @@ describe('reloading a running Ferry under load', () => {
     expect(row.duplicates).toBe(0);
   });
 
+  it('SIGHUP while the old backend hangs: queued batches go to the new endpoint at once, senders are not held', async () => {
+    const [a, b] = (await backends(2)) as [FakeBackend, FakeBackend];
+    // The old backend takes requests and never answers them.
+    a.policy = () => ({ delayMs: 600_000 });
+    const [httpPort, metricsPort] = [await freePort(), await freePort()];
+    const path = writeConfig(faultConfig({ httpPort, metricsPort, backendUrl: a.url }).replace('timeout: 2s', 'timeout: 60s'));
+    const ferry = await startFerry(['--config', path, '--shutdown-timeout', '30s']);
+    cleanups.push(() => ferry.stop(1000));
+    const sender = new LoadSender({ url: `http://127.0.0.1:${httpPort}`, prefix: 'hang', recordsPerRequest: 10 });
+    cleanups.push(() => sender.close());
+    await sender.run(2, 40);
+    expect(sender.accepted.size).toBe(400);
+    await waitFor(() => a.requests.length > 0, 'the old backend holding requests');
+    writeFileSync(path, faultConfig({ httpPort, metricsPort, backendUrl: b.url }));
+    ferry.child.kill('SIGHUP');
+    // A sender during the reload is answered; the reload does not wait on the old backend (which never answers).
+    const during = sender.run(1, 5);
+    await waitFor(() => reloads(ferry.stderr()) === 1, 'the reload', 10_000);
+    await during;
+    expect(sender.accepted.size).toBe(450);
+    await waitFor(() => sender.missing(b.delivered).length === 0, 'every accepted record at the new backend', 10_000);
+    expect(b.duplicates()).toBe(0);
+    console.log(`[fault] SIGHUP while the old backend hangs: ${JSON.stringify({ accepted: sender.accepted.size, atNew: b.uniqueDelivered(), heldByOld: a.requests.length })} ${/swap_ms":\d+/.exec(ferry.stderr())?.[0]}`);
+  });
+
   it('SIGHUP with an invalid file: the errors are logged and the running graph keeps delivering', async () => {
     const [a] = (await backends(1)) as [FakeBackend];
     const [httpPort, metricsPort] = [await freePort(), await freePort()];
