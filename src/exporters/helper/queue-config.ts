@@ -38,6 +38,8 @@ export interface SendingQueueConfig {
   batch?: Partial<QueueBatchConfig> | null;
   /** Ferry: a memory queue's budget in MiB of queued data (OTLP wire size), whatever the sizer. */
   max_memory_mib: number;
+  /** Ferry: what a full queue does with a batch: refuse it to the sender (retryable), or drop it and count it. */
+  when_full: 'refuse' | 'drop';
 }
 
 export const DEFAULT_SENDING_QUEUE: Readonly<SendingQueueConfig> = {
@@ -49,6 +51,7 @@ export const DEFAULT_SENDING_QUEUE: Readonly<SendingQueueConfig> = {
   block_on_overflow: true,
   wait_for_result: false,
   max_memory_mib: 128,
+  when_full: 'refuse',
 };
 
 const queueBatchSchema: SchemaObject = {
@@ -134,6 +137,13 @@ export const sendingQueueSchema: SchemaObject = {
       description:
         'Ferry: most MiB of data (OTLP wire size) a memory queue holds, whatever its sizer counts, so that large requests cannot exhaust memory; past it senders are refused with a retryable status. Not used with storage (the storage extension\'s disk budget applies).',
     },
+    when_full: {
+      type: 'string',
+      enum: ['refuse', 'drop'],
+      default: DEFAULT_SENDING_QUEUE.when_full,
+      description:
+        'Ferry: what a full queue does with a new batch (after block_on_overflow\'s wait, if set). refuse (the default, lossless): the sender gets a retryable error and sends again. drop: the batch is dropped and counted in otelcol_exporter_enqueue_failed_*, and the sender is answered OK — a best-effort exporter that never holds back the pipeline or the other exporters of a fan-out.',
+    },
     storage: {
       type: 'string',
       minLength: 1,
@@ -183,6 +193,8 @@ export interface SendingQueueSettings {
   readonly batch: QueueBatchSettings | undefined;
   /** A memory queue's budget in bytes of queued data (OTLP wire size, estimated). */
   readonly maxMemoryBytes: number;
+  /** A full queue drops (and counts) instead of refusing the sender. */
+  readonly dropWhenFull: boolean;
 }
 
 export interface QueueBatchSettings {
@@ -214,6 +226,7 @@ export function sendingQueueSettings(config: Partial<SendingQueueConfig> = {}): 
     storage: c.storage,
     batch: batchSettings(queueBatch(c.batch)),
     maxMemoryBytes: c.max_memory_mib * 1024 * 1024,
+    dropWhenFull: c.when_full === 'drop',
   };
 }
 

@@ -26,6 +26,9 @@ export const DEFAULT_DRAIN_MS = 5000;
 /** A queued batch that cannot be read back for now (not proven damaged) is tried again after this, doubling to 30 s. */
 export const READ_RETRY_MS = 1000;
 
+/** A queue dropping because it is full (when_full: drop) says so at most this often. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
 /** Buckets of `otelcol_exporter_queue_batch_send_size`, as the Collector declares them. */
 const SEND_SIZE_BUCKETS = [10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000];
 
@@ -122,6 +125,7 @@ export class SendingQueue {
   private readonly stopWaiting = new AbortController();
   /** Aborts attempts on the wire: the shutdown deadline. */
   private readonly hardStop = new AbortController();
+  private lastDropLog = 0;
   private readonly setSize: (n: number) => void;
   private readonly observeBatch: (items: number) => void;
 
@@ -209,6 +213,16 @@ export class SendingQueue {
         this.memoryBytes + memoryBytes > this.settings.maxMemoryBytes
           ? `holds ${describeBytes(this.memoryBytes)} of its ${describeBytes(this.settings.maxMemoryBytes)} memory budget (max_memory_mib)`
           : `is full (${this.used} of ${this.settings.queueSize} ${this.settings.sizer})`;
+      if (this.settings.dropWhenFull) {
+        // Best effort (when_full: drop): counted as enqueue_failed, and the sender goes on.
+        metrics.enqueueFailed(batch.signal, items);
+        const now = Date.now();
+        if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
+          this.lastDropLog = now;
+          this.ctx.logger.warn('Sending queue is full; dropping batches (when_full: drop). They are counted in otelcol_exporter_enqueue_failed_*.', { signal: batch.signal, why: full });
+        }
+        return;
+      }
       refuse(new RetryableError(`sending queue of exporter ${this.ctx.id} ${full}`, { reason: 'throttled', retryAfterMs: FULL_RETRY_AFTER_MS }));
     }
     let record: WalRecord | undefined;
