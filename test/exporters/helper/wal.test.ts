@@ -1,11 +1,11 @@
 // The write-ahead log on a real disk: append and read back, recovery after a restart,
 // CRCs, a torn tail cut at every byte of the last record, a damaged middle record, compaction, the disk budget.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiskBudget } from '../../../src/extensions/file_storage/client.js';
-import { DiskFullError, WriteAheadLog, type WalOptions, type WalRecord } from '../../../src/exporters/helper/wal.js';
+import { CorruptRecordError, DiskFullError, WriteAheadLog, type WalOptions, type WalRecord } from '../../../src/exporters/helper/wal.js';
 import { parseSegment } from '../../../src/exporters/helper/wal-format.js';
 
 const dirs: string[] = [];
@@ -186,5 +186,38 @@ describe('write-ahead log', () => {
     expect(texts).toEqual([payload(0).toString()]);
     expect(report.tornBytes).toBe(4096);
     truncateSync(file, 0);
+  });
+});
+
+describe('reading back when the file cannot be opened for now', () => {
+  it('does not keep a failed open: the next read opens the segment again; a damaged record is a CorruptRecordError', async () => {
+    const dir = tempDir();
+    const { wal } = await openWal({ dir });
+    const a = await wal.append(payload(1));
+    const [seg] = segments(dir) as [string];
+    // The segment cannot be opened (as with EMFILE): the read fails, and is not remembered.
+    renameSync(join(dir, seg), join(dir, `${seg}.away`));
+    await expect(wal.read(a)).rejects.toThrow(/ENOENT/);
+    renameSync(join(dir, `${seg}.away`), join(dir, seg));
+    expect((await wal.read(a)).toString()).toBe(payload(1).toString());
+    // A record whose bytes changed on disk is proven damaged.
+    const bytes = readFileSync(join(dir, seg));
+    bytes[a.offset + 12] = (bytes[a.offset + 12] ?? 0) ^ 0xff;
+    writeFileSync(join(dir, seg), bytes);
+    await expect(wal.read(a)).rejects.toBeInstanceOf(CorruptRecordError);
+  });
+
+  it('closes and compacts a segment whose read handle never opened, without an unhandled rejection', async () => {
+    const dir = tempDir();
+    const { wal } = await openWal({ dir, segmentBytes: 64 });
+    const a = await wal.append(payload(1, 40));
+    const [seg] = segments(dir) as [string];
+    renameSync(join(dir, seg), join(dir, `${seg}.away`));
+    await expect(wal.read(a)).rejects.toThrow(/ENOENT/);
+    renameSync(join(dir, `${seg}.away`), join(dir, seg));
+    await wal.append(payload(2, 40)); // seals the first segment
+    wal.ack(a);
+    await wal.close();
+    expect(segments(dir)).not.toContain(seg);
   });
 });
