@@ -193,8 +193,11 @@ export function createBatchProcessor(partial: Partial<BatchConfig>, ctx: Process
         });
       }
       hold(items);
-      // Settles once its items are passed on or counted as dropped: deliver() never rejects.
-      void batcher.add(batch, items).finally(() => release(items));
+      // Settles once its items are passed on or counted as dropped (deliver() never rejects).
+      void batcher.add(batch, items).then(
+        () => release(items),
+        () => release(items),
+      );
     },
     async shutdown(deadlineMs = Date.now() + DEFAULT_SHUTDOWN_MS) {
       if (stopped) return;
