@@ -130,7 +130,8 @@ export async function main(argv: string[]): Promise<number> {
   report.push(missed.length === 0 ? 'All targets met.' : ['Missed targets:', ...missed.map((m) => `- ${m}`)].join('\n'));
   console.log('\n' + report.join('\n'));
   if (filters.length === 0) writeFileSync(path.join(o.out, `summary${quick ? '-quick' : ''}.md`), report.join('\n') + '\n');
-  const lost = rows.filter((r) => r.result.deliveredTotal !== r.result.acceptedTotal || r.result.acceptedTotal === 0);
+  // Delivered above accepted is no loss: an SDK export that timed out in the app may still have arrived.
+  const lost = rows.filter((r) => r.result.deliveredTotal < r.result.acceptedTotal || r.result.acceptedTotal === 0);
   // Only lost data fails the run: the bench reports targets, it does not gate on speed.
   return lost.length === 0 ? 0 : 1;
 }

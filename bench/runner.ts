@@ -2,7 +2,7 @@
 // CPU, memory, throughput and added latency over a window after warm-up; checks nothing was lost.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -438,5 +438,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await load?.close();
     if (ferry) await stopFerry(ferry);
     await sink.stop();
+    // The config, and a persistent queue's files (up to file_storage's max_size_mib).
+    rmSync(dir, { recursive: true, force: true });
   }
 }

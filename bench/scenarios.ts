@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Signal } from '../src/pdata/types.js';
 import type { WireEncoding } from './payloads.js';
 
-/** Targets of issue 8, checked per scenario in the report. */
+/** Targets of issues 8 and 13, checked per scenario in the report. */
 export interface Targets {
   /** Minimum items delivered per CPU-second of Ferry. */
   readonly minPerCpuSecond?: number;

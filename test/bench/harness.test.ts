@@ -1,7 +1,7 @@
 // The benchmark harness must not rot: its payloads and the sink's wire reading agree with
 // Ferry's decoder, and a tiny real run (load generator → Ferry → sink) delivers what was accepted.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCodecs } from '../../bench/ferry.js';
 import { buildTemplates, stamped } from '../../bench/payloads.js';
 import { percentile } from '../../bench/runner.js';
+import { ferryLaunchConfig } from '../../bench/scenarios.js';
 import { STAMP_KEY, tallyRequest } from '../../bench/wire.js';
 import { countItems, makeBatch } from '../../src/pdata/batch.js';
 import { decodeJsonExportRequest } from '../../src/pdata/json.js';
@@ -48,6 +49,26 @@ describe('bench payloads and the sink\'s reading of them', () => {
     expect(percentile([10, 20, 30], [1, 1, 98], 0.5)).toBe(30);
     expect(percentile([10, 20, 30], [98, 1, 1], 0.99)).toBe(20);
     expect(percentile([], [], 0.5)).toBeNaN();
+  });
+});
+
+describe('the Ferry setups the scenarios run', () => {
+  it.each(['bench', 'sidecar', 'queue-batch', 'persistent'] as const)('%s: ferry validate accepts it (sending_queue.batch aside, on a build without it)', (setup) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ferry-bench-setup-'));
+    const c = ferryLaunchConfig(setup, { grpc: 14317, http: 14318, metrics: 18888, health: 13133, sink: 14319 }, dir, ROOT, false, setup !== 'sidecar');
+    if (c.write) writeFileSync(c.write.path, c.write.text);
+    if (setup === 'queue-batch' || setup === 'persistent') expect(c.write?.text).toMatch(/sending_queue:\n(.*\n)*?\s+batch: \{\}/);
+    if (setup === 'persistent') expect(c.write?.text).toMatch(/file_storage\/queue:\n(.*\n)*?\s+fsync: true/);
+    let problems = '';
+    try {
+      execFileSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'validate', ...c.args], { env: { ...process.env, ...c.env }, encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      problems = String((err as { stderr?: string }).stderr ?? err);
+    }
+    // The only refusal a build may make is of the key the lead's queue batching adds.
+    const lines = problems.split('\n').filter((l) => /^\S.*: .*\(fix: /.test(l) || /^ +- /.test(l));
+    for (const line of lines) expect(line).toMatch(/sending_queue\.batch/);
+    if (problems !== '') expect(problems).toMatch(/\(1 error\)/);
   });
 });
 
