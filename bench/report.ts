@@ -88,6 +88,7 @@ export function sdkTable(rows: readonly Row[]): string {
     'Ferry CPU %',
     'RSS steady/peak MiB',
     'answer p50/p99 ms',
+    'after encoding p50/p99 ms',
     'latency p50/p99 ms',
     'targets',
   ];
@@ -110,6 +111,7 @@ export function sdkTable(rows: readonly Row[]): string {
         fixed(r.ferryCpuPercent),
         `${fixed(r.rssSteadyMiB, 0)} / ${fixed(r.rssPeakMiB, 0)}`,
         `${fixed(r.answerP50Ms)} / ${fixed(r.answerP99Ms)}`,
+        `${fixed(k.afterEncodeP50Ms)} / ${fixed(k.afterEncodeP99Ms)}`,
         `${fixed(r.latencyP50Ms)} / ${fixed(r.latencyP99Ms)}`,
         missed === 0 ? 'met' : `${missed} missed`,
       ].join(' | ')} |`,

@@ -86,6 +86,9 @@ export interface SdkFigures {
   /** Emitted − delivered: every loss, wherever it happened. */
   readonly lostTotal: number;
   readonly exports: number;
+  /** Answer time less the exporter's synchronous part (its protobuf encoding): transport and Ferry, ms. */
+  readonly afterEncodeP50Ms: number;
+  readonly afterEncodeP99Ms: number;
 }
 
 /** A scenario not run, and why (its configuration needs what this build does not have). */
@@ -211,6 +214,8 @@ interface LoadCounters {
   /** Since mark(). */
   readonly answerMs: number[];
   readonly errors: readonly string[];
+  /** SDK apps: since mark(), each export's time after encoding. */
+  readonly afterEncodeMs?: number[];
   readonly sdk?: { readonly emitted: number; readonly handed: number; readonly failed: number; readonly exports: number; readonly perApp: readonly SdkAppStats[] };
 }
 
@@ -264,8 +269,9 @@ async function startSdkApps(specs: readonly SdkAppSpec[]): Promise<LoadDriver> {
       failedRequests: 0,
       skippedSends: 0,
       answerMs: all.flatMap((s) => s.answerMs),
+      afterEncodeMs: all.flatMap((s) => s.afterEncodeMs).filter((x) => !Number.isNaN(x)),
       errors: all.flatMap((s) => s.errors).slice(0, 5),
-      sdk: { emitted: total('emitted'), handed: total('handed'), failed: total('failed'), exports: total('exports'), perApp: all.map((s) => ({ ...s, answerMs: [] })) },
+      sdk: { emitted: total('emitted'), handed: total('handed'), failed: total('failed'), exports: total('exports'), perApp: all.map((s) => ({ ...s, answerMs: [], afterEncodeMs: [] })) },
     };
   };
   const ask = async (type: 'stats' | 'stop', timeoutMs: number): Promise<LoadCounters> =>
@@ -397,6 +403,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
             failedTotal: final.sdk.failed,
             lostTotal: final.sdk.emitted - delivered.items,
             exports: final.sdk.exports,
+            afterEncodeP50Ms: unweighted(l1.afterEncodeMs ?? [], 0.5),
+            afterEncodeP99Ms: unweighted(l1.afterEncodeMs ?? [], 0.99),
           }
         : undefined;
     return {

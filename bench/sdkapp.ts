@@ -48,6 +48,11 @@ export interface SdkAppStats {
   readonly exports: number;
   /** Since the last mark: each export call's time from call to result, ms. */
   readonly answerMs: number[];
+  /**
+   * The same exports' time from the end of the exporter's synchronous part (it encodes the
+   * request to protobuf before it returns) to the result: transport and receiver, ms.
+   */
+  readonly afterEncodeMs: number[];
   readonly errors: readonly string[];
 }
 
@@ -76,6 +81,7 @@ class CountingExporter<T extends { instrumentationScope: { name: string; version
   failed = 0;
   exports = 0;
   answerMs: number[] = [];
+  afterEncodeMs: number[] = [];
   readonly errors: string[] = [];
 
   constructor(private readonly inner: Exporter<T>) {}
@@ -92,8 +98,12 @@ class CountingExporter<T extends { instrumentationScope: { name: string; version
       // One scope object for the whole export: the OTLP serializer groups records by it.
       for (const item of items) (item as { instrumentationScope: unknown }).instrumentationScope = scope;
     }
+    let encoded = NaN;
     this.inner.export(items, (result) => {
-      this.answerMs.push(monotonicMs() - t0);
+      const now = monotonicMs();
+      this.answerMs.push(now - t0);
+      // NaN when the result came synchronously (refused before sending).
+      this.afterEncodeMs.push(now - encoded);
       if (result.code === ExportResultCode.SUCCESS) this.exported += n;
       else {
         this.failed += n;
@@ -101,6 +111,7 @@ class CountingExporter<T extends { instrumentationScope: { name: string; version
       }
       resultCallback(result);
     });
+    encoded = monotonicMs();
   }
 
   shutdown(): Promise<void> {
@@ -247,11 +258,12 @@ export class SdkApp {
 
   mark(): void {
     this.counting.answerMs = [];
+    this.counting.afterEncodeMs = [];
   }
 
   stats(): SdkAppStats {
     const c = this.counting;
-    return { at: monotonicMs(), emitted: this.emitted, handed: c.handed, exported: c.exported, failed: c.failed, exports: c.exports, answerMs: c.answerMs, errors: [...c.errors] };
+    return { at: monotonicMs(), emitted: this.emitted, handed: c.handed, exported: c.exported, failed: c.failed, exports: c.exports, answerMs: c.answerMs, afterEncodeMs: c.afterEncodeMs, errors: [...c.errors] };
   }
 
   /** Stop emitting, let the SDK export what its queue still holds (forceFlush), and shut it down. */
@@ -271,7 +283,7 @@ export class SdkApp {
 if (process.send !== undefined && process.argv[1] !== undefined && /sdkapp\.[jt]s$/.test(process.argv[1])) {
   const send = process.send.bind(process);
   let app: SdkApp | undefined;
-  const empty: SdkAppStats = { at: monotonicMs(), emitted: 0, handed: 0, exported: 0, failed: 0, exports: 0, answerMs: [], errors: [] };
+  const empty: SdkAppStats = { at: monotonicMs(), emitted: 0, handed: 0, exported: 0, failed: 0, exports: 0, answerMs: [], afterEncodeMs: [], errors: [] };
   process.on('message', (m: SdkAppCommand) => {
     void (async () => {
       if (m.type === 'start') {
