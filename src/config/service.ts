@@ -196,7 +196,29 @@ function checkPipeline(pid: string, p: ConfigMap, sections: Sections, types: Kno
     });
   }
   if (signal === undefined) return undefined;
+  warnBatchBeforePersistentQueue(pid, path, lists, sections, ctx);
   return { id: pid, signal, ...lists };
+}
+
+/**
+ * A batch processor answers senders before what it holds reaches the exporters' queues: in front
+ * of a persistent queue, that buffer is the one place a crash still loses answered data.
+ */
+function warnBatchBeforePersistentQueue(pid: string, path: PathSegment[], lists: Record<'processors' | 'exporters', string[]>, sections: Sections, ctx: ValidationContext): void {
+  const persistent = lists.exporters.filter((id) => {
+    const queue = (sections.exporters.get(id)?.config as { sending_queue?: { enabled?: boolean; storage?: unknown } } | undefined)?.sending_queue;
+    return queue !== undefined && queue.enabled !== false && typeof queue.storage === 'string';
+  });
+  if (persistent.length === 0) return;
+  lists.processors.forEach((id, i) => {
+    const p = sections.processors.get(id);
+    if (p?.factory?.type !== 'batch' || (p.config as { wait_for_result?: boolean }).wait_for_result === true) return;
+    warnAt(
+      ctx,
+      [...path, 'processors', i],
+      `processor "${id}" answers senders before what it holds reaches the persistent queue of ${persistent.map((e) => `exporter "${e}"`).join(', ')}: a crash loses up to its timeout of data that was answered 200/OK. Batch in the queue instead: remove "${id}" from pipeline "${pid}" and set sending_queue.batch: {} on ${persistent.join(', ')} (or set wait_for_result: true on the processor)`,
+    );
+  });
 }
 
 function resolveTelemetry(telemetry: unknown, ctx: ValidationContext): TelemetryConfig {

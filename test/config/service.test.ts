@@ -278,3 +278,54 @@ describe('telemetry', () => {
     expect(r.config?.telemetry.metrics.address).toBe('127.0.0.1:9464');
   });
 });
+
+describe('a batch processor in front of a persistent queue', () => {
+  const config = (batch: string, queue: string) => `
+receivers:
+  otlp:
+    protocols:
+      http:
+processors:
+  batch:${batch}
+exporters:
+  otlp_http/backend:
+    endpoint: http://127.0.0.1:4319
+    sending_queue:${queue}
+extensions:
+  file_storage/queue:
+    directory: /tmp/ferry-validate-test
+    create_directory: true
+service:
+  extensions: [file_storage/queue]
+  pipelines:
+    logs:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [otlp_http/backend]
+`;
+  const load = async (text: string) => {
+    const { components } = await import('../../src/components.js');
+    const withNewName = text.replace(/otlp_http/g, components.exporters.has('otlp_http') ? 'otlp_http' : 'otlphttp');
+    return loadConfig({ sources: [{ name: 'c.yaml', text: withNewName }], env: {}, components });
+  };
+
+  it('warns that the processor\'s buffer dies with the process, and names the fix', async () => {
+    const r = await load(config('', '\n      storage: file_storage/queue'));
+    expect(r.errors).toEqual([]);
+    const warning = r.warnings.find((w) => w.includes('answers senders before'));
+    expect(warning).toMatch(/^c\.yaml: service\.pipelines\.logs\.processors\[0\]: processor "batch" answers senders before what it holds reaches the persistent queue of exporter "otlp_?http\/backend"/);
+    expect(warning).toContain('set sending_queue.batch: {} on otlp');
+  });
+
+  it('says nothing for a memory queue, a processor that waits for the result, or batching in the queue', async () => {
+    for (const [batch, queue] of [
+      ['', '\n      enabled: true'],
+      ['\n    wait_for_result: true', '\n      storage: file_storage/queue'],
+      ['', '\n      enabled: false\n      storage: file_storage/queue'],
+    ]) {
+      const r = await load(config(batch as string, queue as string));
+      expect(r.errors).toEqual([]);
+      expect(r.warnings.filter((w) => w.includes('answers senders before'))).toEqual([]);
+    }
+  });
+});

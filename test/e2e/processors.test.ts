@@ -77,6 +77,8 @@ processors:
     send_batch_size: 10
     send_batch_max_size: 10
     timeout: 1500ms
+    # Export errors reach the senders only when they wait for the result.
+    wait_for_result: true
   filter/level:
     logs:
       min_severity: WARN
@@ -267,7 +269,7 @@ service:
     expect(await metricValue(m, 'otelcol_processor_batch_batch_send_size_sum', { processor: 'batch/sized' })).toBe(28);
   });
 
-  it('fails exactly the senders whose records were in the batch the exporter failed', async () => {
+  it('with wait_for_result, fails exactly the senders whose records were in the batch the exporter failed', async () => {
     // Three SDK clients send 6 records each, 150ms apart, into one batcher (10 per batch, timeout 1.5s).
     // A's records carry the marker the backend refuses with 400.
     const senders = ['A', 'B', 'C'] as const;

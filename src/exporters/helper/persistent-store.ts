@@ -4,7 +4,7 @@ import type { DiskQuota } from '../../extensions/storage.js';
 import { makeBatch, type Batch } from '../../pdata/batch.js';
 import { decodeExportRequest, encodeExportRequest } from '../../pdata/proto.js';
 import type { Signal } from '../../pdata/types.js';
-import { WriteAheadLog, type RecoveryReport, type WalRecord } from './wal.js';
+import { CorruptRecordError, WriteAheadLog, type RecoveryReport, type WalRecord } from './wal.js';
 
 const FORMAT_VERSION = 1;
 const HEADER_BYTES = 6;
@@ -77,11 +77,19 @@ export class PersistentStore {
     return { record, bytes: proto.byteLength };
   }
 
+  /**
+   * The batch a record holds. A CorruptRecordError says the record can never be read (its bytes
+   * are wrong, or not a batch); any other error is passing (a file that cannot be opened now).
+   */
   async load(record: WalRecord): Promise<Batch> {
     const payload = await this.wal.read(record);
     const h = readHeader(payload);
-    if (!h) throw new Error('unknown record format');
-    return makeBatch(h.signal, decodeExportRequest(h.signal, payload.subarray(HEADER_BYTES)));
+    if (!h) throw new CorruptRecordError('unknown record format');
+    try {
+      return makeBatch(h.signal, decodeExportRequest(h.signal, payload.subarray(HEADER_BYTES)));
+    } catch (err) {
+      throw new CorruptRecordError(`the record is not a valid batch: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   ack(record: WalRecord): void {

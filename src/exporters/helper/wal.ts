@@ -35,6 +35,17 @@ export interface RecoveryReport {
 }
 
 /** The disk budget (file_storage max_size_mib) would be exceeded. */
+/**
+ * A record whose bytes are proven wrong (its CRC does not match, or it is cut short on a
+ * disk that holds it whole): the only read failure after which the record is given up.
+ */
+export class CorruptRecordError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptRecordError';
+  }
+}
+
 export class DiskFullError extends Error {
   constructor(message: string) {
     super(message);
@@ -69,6 +80,13 @@ interface PendingAppend {
 const SEGMENT_FILE = /^(\d{16})\.seg$/;
 const ACK_FILE = /^(\d{16})\.ack$/;
 const name = (seq: number) => String(seq).padStart(16, '0');
+
+/** Close a segment's read handle, if one was opened; a handle that failed to open has nothing to close. */
+async function closeReader(seg: { reader: Promise<FileHandle> | undefined }): Promise<void> {
+  const reader = seg.reader;
+  seg.reader = undefined;
+  if (reader) await reader.then((fh) => fh.close()).catch(() => undefined);
+}
 
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -192,12 +210,19 @@ export class WriteAheadLog {
   async read(record: WalRecord): Promise<Buffer> {
     const seg = this.segments.get(record.segment);
     if (!seg || seg.deleted) throw new Error(`segment ${record.segment} is gone`);
-    seg.reader ??= open(seg.path, 'r');
+    if (!seg.reader) {
+      // A failed open (EMFILE, EIO) is not kept: the next read opens the file again.
+      const opening = open(seg.path, 'r');
+      seg.reader = opening;
+      opening.catch(() => {
+        if (seg.reader === opening) seg.reader = undefined;
+      });
+    }
     const fh = await seg.reader;
     const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + record.length);
     const { bytesRead } = await fh.read(buf, 0, buf.length, record.offset);
     const payload = payloadAt(buf.subarray(0, bytesRead), 0, record.length);
-    if (!payload) throw new Error(`record at ${name(record.segment)}.seg:${record.offset} is damaged`);
+    if (!payload) throw new CorruptRecordError(`record at ${name(record.segment)}.seg:${record.offset} is damaged`);
     return payload;
   }
 
@@ -224,7 +249,7 @@ export class WriteAheadLog {
     await this.writer?.close();
     this.writer = undefined;
     await Promise.all([...this.segments.values()].map((s) => s.chain));
-    await Promise.all([...this.segments.values()].map(async (s) => (s.reader ? (await s.reader).close() : undefined)));
+    await Promise.all([...this.segments.values()].map((s) => closeReader(s)));
   }
 
   private track(seq: number): Segment {
@@ -270,7 +295,7 @@ export class WriteAheadLog {
     // Released now, not after the unlink, so an append waiting for room sees it at once.
     this.options.quota?.release(seg.bytes + seg.ackBytes);
     seg.chain = seg.chain.then(async () => {
-      if (seg.reader) await (await seg.reader).close().catch(() => undefined);
+      await closeReader(seg);
       await unlinkIfPresent(seg.path).catch(() => undefined);
       await unlinkIfPresent(seg.ackPath).catch(() => undefined);
       this.segments.delete(seg.seq);

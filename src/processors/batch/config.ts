@@ -3,6 +3,7 @@
 import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from '../../component.js';
 import { durationSchema } from '../../config/units.js';
+import type { RetrySettings } from '../../exporters/helper/retry.js';
 
 export interface BatchConfig {
   /** Items (log records, spans, data points) that trigger a send; 0 sends at once. */
@@ -15,6 +16,10 @@ export interface BatchConfig {
   metadata_keys: string[];
   /** Most distinct metadata value combinations; beyond it, data is refused. 0 means no limit. */
   metadata_cardinality_limit: number;
+  /** Ferry: answer the sender only once its items were passed on (or refused) downstream. */
+  wait_for_result: boolean;
+  /** Ferry: most items held (waiting for a batch, or being sent or retried); past it senders are refused (retryable). */
+  max_buffered_items: number;
 }
 
 export const DEFAULT_BATCH_CONFIG: Readonly<BatchConfig> = {
@@ -23,11 +28,26 @@ export const DEFAULT_BATCH_CONFIG: Readonly<BatchConfig> = {
   send_batch_max_size: 0,
   metadata_keys: [],
   metadata_cardinality_limit: 1000,
+  wait_for_result: false,
+  max_buffered_items: 65536,
+};
+
+/**
+ * How a flush that the next component refuses for now (a full queue, a memory limiter) is
+ * retried: soon, then backing off to 5 s, until it is taken or the processor shuts down.
+ */
+export const FLUSH_RETRY: RetrySettings = {
+  enabled: true,
+  initialIntervalMs: 100,
+  maxIntervalMs: 5000,
+  maxElapsedTimeMs: 0,
+  multiplier: 1.5,
+  randomizationFactor: 0.5,
 };
 
 export const configSchema: SchemaObject = {
   type: 'object',
-  description: 'Groups data into batches by size and time before sending it on.',
+  description: 'Groups data into batches by size and time before sending it on. Answers the sender at once (bounded buffer; refusals downstream are retried) unless wait_for_result.',
   additionalProperties: false,
   properties: {
     send_batch_size: {
@@ -61,6 +81,19 @@ export const configSchema: SchemaObject = {
       default: DEFAULT_BATCH_CONFIG.metadata_cardinality_limit,
       description:
         'Maximum number of distinct metadata value combinations over the lifetime of the processor; data with a new combination beyond it is refused with a permanent error. 0 means no limit.',
+    },
+    wait_for_result: {
+      type: 'boolean',
+      default: DEFAULT_BATCH_CONFIG.wait_for_result,
+      description:
+        'Ferry: answer the sender only once the batch holding its items was accepted downstream (or refused, and then with that error), so export errors reach the sender; every request then waits out the batch window. false (the default, like the Collector) answers at once: the items are held in a bounded buffer, and a batch refused downstream for now is retried, not dropped.',
+    },
+    max_buffered_items: {
+      type: 'integer',
+      minimum: 1,
+      default: DEFAULT_BATCH_CONFIG.max_buffered_items,
+      description:
+        'Ferry: most items the processor holds at once (waiting for their batch, or being sent and retried). Past it a sender is refused with a retryable status (HTTP 429 / gRPC RESOURCE_EXHAUSTED with a retry delay) and the refusal is counted. Not used with wait_for_result.',
     },
   },
 };

@@ -1,15 +1,18 @@
-// The batch processor: merges incoming batches and sends them on by size or time,
-// one batcher per metadata combination; each caller settles with its items' outcome.
+// The batch processor: merges incoming batches and sends them on by size or time, one
+// batcher per metadata combination. It answers the sender at once (its buffer is bounded,
+// and what downstream refuses for now is retried); wait_for_result answers after the send.
 import type { Processor, ProcessorContext, ProcessorFactory } from '../../component.js';
 import type { Consumer } from '../../consumer.js';
-import { PermanentError, errorMessage } from '../../consumer.js';
+import { PermanentError, RetryableError, errorMessage, isPermanent } from '../../consumer.js';
 import type { Batch, RequestContext } from '../../pdata/batch.js';
-import { countItems } from '../../pdata/batch.js';
+import { ITEM_NOUN, countItems } from '../../pdata/batch.js';
 import { parseDuration } from '../../config/units.js';
+import { Backoff } from '../../exporters/helper/retry.js';
+import { sleep } from '../../exporters/helper/send.js';
 import type { Trigger } from './batcher.js';
 import { Batcher } from './batcher.js';
 import type { BatchConfig } from './config.js';
-import { DEFAULT_BATCH_CONFIG, configSchema, validate } from './config.js';
+import { DEFAULT_BATCH_CONFIG, FLUSH_RETRY, configSchema, validate } from './config.js';
 
 export type { BatchConfig } from './config.js';
 
@@ -19,32 +22,98 @@ const SEND_SIZE_BUCKETS = [10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000,
 /** The Collector's error when metadata_cardinality_limit is reached. */
 export const TOO_MANY_BATCHERS = 'too many batcher metadata-value combinations';
 
-export function createBatchProcessor(partial: Partial<BatchConfig>, ctx: ProcessorContext, next: Consumer): Processor {
+/** The Retry-After given to a sender refused because the buffer is full. */
+export const FULL_RETRY_AFTER_MS = 1000;
+
+/** How long shutdown() flushes and retries when the service gives no deadline. */
+const DEFAULT_SHUTDOWN_MS = 5000;
+
+export interface BatchProcessor extends Processor {
+  /** Flush, retrying what downstream refuses for now until `deadlineMs`; what is left then is counted as dropped. */
+  shutdown(deadlineMs?: number): Promise<void>;
+}
+
+export function createBatchProcessor(partial: Partial<BatchConfig>, ctx: ProcessorContext, next: Consumer): BatchProcessor {
   const config: BatchConfig = { ...DEFAULT_BATCH_CONFIG, ...partial };
   const timeoutMs = parseDuration(config.timeout);
   // Lower-cased (metadata keys arrive lower-cased) and sorted, so the batcher key is stable.
   const metadataKeys = [...new Set(config.metadata_keys.map((k) => k.toLowerCase()))].sort();
   const labels = { processor: ctx.id };
+  const noun = ITEM_NOUN[ctx.signal];
   const t = ctx.telemetry;
   const sendSize = t.histogram('otelcol_processor_batch_batch_send_size', 'Number of units in the batch', ['processor'], SEND_SIZE_BUCKETS);
   const sizeTriggers = t.counter('otelcol_processor_batch_batch_size_trigger_send_total', 'Number of times the batch was sent due to a size trigger', ['processor']);
   const timeoutTriggers = t.counter('otelcol_processor_batch_timeout_trigger_send_total', 'Number of times the batch was sent due to a timeout trigger', ['processor']);
+  const refused = t.counter(`otelcol_processor_batch_refused_${noun}_total`, `Number of ${noun} refused to the sender (retryable) because the batch processor's buffer was full.`, ['processor']);
+  const dropped = t.counter(
+    `otelcol_processor_batch_dropped_${noun}_total`,
+    `Number of ${noun} the batch processor had answered for and could not pass on: refused for good downstream, or still held at shutdown.`,
+    ['processor'],
+  );
+  const retried = t.counter('otelcol_processor_batch_send_retries_total', 'Number of times a batch refused downstream for now was sent again.', ['processor']);
+  const buffered = t.gauge('otelcol_processor_batch_buffer_items', 'Items the batch processor holds: waiting for their batch, or being sent or retried.', ['processor']);
   // Present from the start at 0, so dashboards see the series before the first send.
-  sizeTriggers.inc(labels, 0);
-  timeoutTriggers.inc(labels, 0);
-  // A gauge shared by every pipeline's instance of this processor id: each adds its own batchers.
+  for (const c of [sizeTriggers, timeoutTriggers, refused, dropped, retried]) c.inc(labels, 0);
+  // Gauges shared by every pipeline's instance of this processor id: each adds its own part.
+  buffered.inc(labels, 0);
   const cardinality = t.gauge('otelcol_processor_batch_metadata_cardinality', 'Number of distinct metadata value combinations being processed', ['processor']);
 
-  const send = async (batch: Batch, items: number, trigger: Trigger): Promise<void> => {
+  /** The shutdown deadline: ends retry waits, after which what is left is dropped (and counted). */
+  const giveUp = new AbortController();
+  let held = 0;
+
+  const recordSent = (items: number, trigger: Trigger): void => {
+    // Recorded on success only, as the Collector does.
+    (trigger === 'size' ? sizeTriggers : timeoutTriggers).inc(labels);
+    sendSize.observe(labels, items);
+  };
+
+  /** wait_for_result: the callers see exactly the downstream error. */
+  const sendOnce = async (batch: Batch, items: number, trigger: Trigger): Promise<void> => {
     try {
       await next.consume(batch);
     } catch (err) {
       ctx.logger.debug('Sender failed', { error: errorMessage(err), items });
-      throw err; // unchanged: the callers see exactly the downstream error
+      throw err;
     }
-    // Recorded on success only, as the Collector does.
-    (trigger === 'size' ? sizeTriggers : timeoutTriggers).inc(labels);
-    sendSize.observe(labels, items);
+    recordSent(items, trigger);
+  };
+
+  /** The processor answered for these items already: retry what is refused for now; never reject. */
+  const deliver = async (batch: Batch, items: number, trigger: Trigger): Promise<void> => {
+    const backoff = new Backoff(FLUSH_RETRY);
+    let pending = batch;
+    let count = items;
+    for (let attempt = 1; ; attempt++) {
+      let err: unknown;
+      try {
+        await next.consume(pending);
+        recordSent(count, trigger);
+        return;
+      } catch (e) {
+        err = e;
+      }
+      const fields = { items: count, attempts: attempt, error: errorMessage(err) };
+      if (isPermanent(err)) {
+        dropped.inc(labels, count);
+        ctx.logger.warn('The next component refused a batch for good; its items are dropped.', fields);
+        return;
+      }
+      if (err instanceof RetryableError && err.failed) {
+        // A partial failure: only these items are worth sending again.
+        if (err.droppedItems > 0) dropped.inc(labels, err.droppedItems);
+        pending = err.failed;
+        count = countItems(pending);
+      }
+      const wait = Math.max(backoff.next(), err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0);
+      if (attempt === 1) ctx.logger.info('The next component refused a batch for now; retrying it.', { ...fields, retry_in_ms: wait });
+      if (!(await sleep(wait, giveUp.signal))) {
+        dropped.inc(labels, count);
+        ctx.logger.error('Shutting down with a batch still refused downstream; its items are dropped.', fields);
+        return;
+      }
+      retried.inc(labels);
+    }
   };
 
   const newBatcher = (context: RequestContext | undefined): Batcher => {
@@ -55,7 +124,7 @@ export function createBatchProcessor(partial: Partial<BatchConfig>, ctx: Process
       timeoutMs,
       sendBatchMaxSize: config.send_batch_max_size,
       context,
-      send,
+      send: config.wait_for_result ? sendOnce : deliver,
     });
   };
 
@@ -85,6 +154,15 @@ export function createBatchProcessor(partial: Partial<BatchConfig>, ctx: Process
     return b;
   };
 
+  const hold = (items: number): void => {
+    held += items;
+    buffered.inc(labels, items);
+  };
+  const release = (items: number): void => {
+    held -= items;
+    buffered.dec(labels, items);
+  };
+
   return {
     // The processor builds new containers (batches, merged resources and scopes, and a copy
     // of a resource or scope split at send_batch_max_size) but never changes a batch it is
@@ -97,13 +175,37 @@ export function createBatchProcessor(partial: Partial<BatchConfig>, ctx: Process
       if (items === 0) return; // nothing to batch or to lose, as the Collector drops empty data
       // After shutdown (a late request racing a reload) pass data straight through.
       if (stopped) return next.consume(batch);
-      return batcherFor(batch.context).add(batch, items);
+      const batcher = batcherFor(batch.context);
+      if (config.wait_for_result) {
+        hold(items);
+        try {
+          return await batcher.add(batch, items);
+        } finally {
+          release(items);
+        }
+      }
+      // A request larger than the whole buffer is taken when the buffer is empty, so it is never refused forever.
+      if (held > 0 && held + items > config.max_buffered_items) {
+        refused.inc(labels, items);
+        throw new RetryableError(`batch processor ${ctx.id} is full (${held} of ${config.max_buffered_items} ${noun} held); retry later`, {
+          reason: 'throttled',
+          retryAfterMs: FULL_RETRY_AFTER_MS,
+        });
+      }
+      hold(items);
+      // Settles once its items are passed on or counted as dropped: deliver() never rejects.
+      void batcher.add(batch, items).finally(() => release(items));
     },
-    async shutdown() {
+    async shutdown(deadlineMs = Date.now() + DEFAULT_SHUTDOWN_MS) {
       if (stopped) return;
       stopped = true;
+      const timer = setTimeout(() => giveUp.abort(), Math.max(0, deadlineMs - Date.now()));
       const all = single ? [single, ...batchers.values()] : [...batchers.values()];
-      await Promise.all(all.map((b) => b.shutdown()));
+      try {
+        await Promise.all(all.map((b) => b.shutdown()));
+      } finally {
+        clearTimeout(timer);
+      }
       if (all.length > 0) cardinality.dec(labels, all.length);
     },
   };
@@ -112,7 +214,7 @@ export function createBatchProcessor(partial: Partial<BatchConfig>, ctx: Process
 export const batchProcessor: ProcessorFactory<BatchConfig> = {
   kind: 'processor',
   type: 'batch',
-  description: 'Batches data by size and time (send_batch_size, timeout), splitting at send_batch_max_size.',
+  description: 'Batches data by size and time (send_batch_size, timeout), splitting at send_batch_max_size; answers senders at once (bounded buffer, retried flushes) unless wait_for_result.',
   signals: ['logs', 'traces', 'metrics'],
   configSchema,
   validate,

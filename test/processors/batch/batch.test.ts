@@ -122,31 +122,31 @@ describe('batch processor config', () => {
     const validate = compileConfigSchema(batchProcessor.configSchema);
     const config: Record<string, unknown> = {};
     expect(validate(config)).toBe(true);
-    expect(config).toEqual({ send_batch_size: 8192, timeout: '200ms', send_batch_max_size: 0, metadata_keys: [], metadata_cardinality_limit: 1000 });
+    expect(config).toEqual({ send_batch_size: 8192, timeout: '200ms', send_batch_max_size: 0, metadata_keys: [], metadata_cardinality_limit: 1000, wait_for_result: false, max_buffered_items: 65536 });
     expect(validate({ timeout: '2 seconds' })).toBe(false);
     expect(validate({ send_batch_sizes: 5 })).toBe(false);
   });
 
   it('rejects send_batch_max_size below send_batch_size, with the fix', () => {
-    const problems = batchProcessor.validate?.({ send_batch_size: 100, timeout: '1s', send_batch_max_size: 50, metadata_keys: [], metadata_cardinality_limit: 0 }) ?? [];
+    const problems = batchProcessor.validate?.({ send_batch_size: 100, timeout: '1s', send_batch_max_size: 50, metadata_keys: [], metadata_cardinality_limit: 0, wait_for_result: false, max_buffered_items: 1 }) ?? [];
     expect(problems).toHaveLength(1);
     expect(problems[0]?.path).toBe('send_batch_max_size');
     expect(problems[0]?.fix).toMatch(/0 .*or to at least 100/);
-    expect(batchProcessor.validate?.({ send_batch_size: 100, timeout: '1s', send_batch_max_size: 0, metadata_keys: [], metadata_cardinality_limit: 0 })).toEqual([]);
-    expect(batchProcessor.validate?.({ send_batch_size: 100, timeout: '1s', send_batch_max_size: 100, metadata_keys: [], metadata_cardinality_limit: 0 })).toEqual([]);
+    expect(batchProcessor.validate?.({ send_batch_size: 100, timeout: '1s', send_batch_max_size: 0, metadata_keys: [], metadata_cardinality_limit: 0, wait_for_result: false, max_buffered_items: 1 })).toEqual([]);
+    expect(batchProcessor.validate?.({ send_batch_size: 100, timeout: '1s', send_batch_max_size: 100, metadata_keys: [], metadata_cardinality_limit: 0, wait_for_result: false, max_buffered_items: 1 })).toEqual([]);
   });
 
   it('rejects duplicate metadata_keys, case-insensitively', () => {
-    const problems = batchProcessor.validate?.({ send_batch_size: 1, timeout: '1s', send_batch_max_size: 0, metadata_keys: ['Tenant', 'tenant'], metadata_cardinality_limit: 0 }) ?? [];
+    const problems = batchProcessor.validate?.({ send_batch_size: 1, timeout: '1s', send_batch_max_size: 0, metadata_keys: ['Tenant', 'tenant'], metadata_cardinality_limit: 0, wait_for_result: false, max_buffered_items: 1 }) ?? [];
     expect(problems.map((p) => p.path)).toEqual(['metadata_keys.1']);
   });
 });
 
-describe('batch processor', () => {
+describe('batch processor with wait_for_result: the sender waits for the downstream outcome', () => {
   it('sends once send_batch_size is reached, merging the callers\' resources in order', async () => {
     const next = new Downstream();
     const telemetry = new SelfTelemetry({ defaultMetrics: false });
-    const p = make({ send_batch_size: 10, timeout: '10s' }, next, telemetry);
+    const p = make({ wait_for_result: true,  send_batch_size: 10, timeout: '10s' }, next, telemetry);
     await p.start(testHost);
     expect(p.mutatesData).toBe(false);
     const a = track(p.consume(logs('a', [[4]])));
@@ -173,7 +173,7 @@ describe('batch processor', () => {
   it('sends on timeout what has not reached send_batch_size', async () => {
     const next = new Downstream();
     const telemetry = new SelfTelemetry({ defaultMetrics: false });
-    const p = make({ send_batch_size: 1000, timeout: '50ms' }, next, telemetry);
+    const p = make({ wait_for_result: true,  send_batch_size: 1000, timeout: '50ms' }, next, telemetry);
     const a = track(p.consume(logs('a', [[3]])));
     const b = track(p.consume(logs('b', [[2]])));
     await tick();
@@ -192,7 +192,7 @@ describe('batch processor', () => {
 
   it('with timeout 0 sends every batch at once, split at send_batch_max_size', async () => {
     const next = new Downstream();
-    const p = make({ send_batch_size: 8192, timeout: '0', send_batch_max_size: 3 }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 8192, timeout: '0', send_batch_max_size: 3 }, next);
     await p.consume(logs('a', [[2]]));
     expect(next.batches.map(countItems)).toEqual([2]);
     await p.consume(logs('b', [[4, 3]]));
@@ -202,7 +202,7 @@ describe('batch processor', () => {
 
   it('with send_batch_size 0 sends at once too, as the Collector does', async () => {
     const next = new Downstream();
-    const p = make({ send_batch_size: 0, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 0, timeout: '10s' }, next);
     await p.consume(logs('a', [[2]]));
     await p.consume(logs('b', [[1]]));
     expect(next.batches.map(countItems)).toEqual([2, 1]);
@@ -210,7 +210,7 @@ describe('batch processor', () => {
 
   it('splits at send_batch_max_size across resources and scopes: no loss, no duplicate, order kept', async () => {
     const next = new Downstream();
-    const p = make({ send_batch_size: 5, send_batch_max_size: 5, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 5, send_batch_max_size: 5, timeout: '10s' }, next);
     const inputA = logs('a', [[3], [2, 2]]);
     const inputB = logs('b', [[4]]);
     const expected = [...bodies(inputA), ...bodies(inputB)];
@@ -240,7 +240,7 @@ describe('batch processor', () => {
   it('keeps one batcher per metadata value combination, and sends their metadata along', async () => {
     const next = new Downstream();
     const telemetry = new SelfTelemetry({ defaultMetrics: false });
-    const p = make({ send_batch_size: 100, timeout: '30ms', metadata_keys: ['Tenant'] }, next, telemetry);
+    const p = make({ wait_for_result: true,  send_batch_size: 100, timeout: '30ms', metadata_keys: ['Tenant'] }, next, telemetry);
     const ctx = (tenant: string | undefined): RequestContext => ({ clientAddress: '127.0.0.1', metadata: tenant === undefined ? { other: ['x'] } : { tenant: [tenant], other: ['x'] } });
     await Promise.all([
       p.consume(logs('a', [[1]], ctx('acme'))),
@@ -261,7 +261,7 @@ describe('batch processor', () => {
 
   it('refuses a new metadata combination beyond metadata_cardinality_limit with a permanent error', async () => {
     const next = new Downstream();
-    const p = make({ send_batch_size: 100, timeout: '0', metadata_keys: ['tenant'], metadata_cardinality_limit: 2 }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 100, timeout: '0', metadata_keys: ['tenant'], metadata_cardinality_limit: 2 }, next);
     const ctx = (tenant: string): RequestContext => ({ metadata: { tenant: [tenant] } });
     await p.consume(logs('a', [[1]], ctx('one')));
     await p.consume(logs('b', [[1]], ctx('two')));
@@ -280,7 +280,7 @@ describe('batch processor', () => {
     const next = new Downstream();
     const boom = new RetryableError('backend down', { retryAfterMs: 5000 });
     next.failWhen = (b) => (bodies(b).some((x) => x.startsWith('bad')) ? boom : undefined);
-    const p = make({ send_batch_size: 4, send_batch_max_size: 4, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 4, send_batch_max_size: 4, timeout: '10s' }, next);
     const one = track(p.consume(logs('bad1', [[2]])));
     const two = track(p.consume(logs('ok2', [[2]])));
     const three = track(p.consume(logs('ok3', [[4]])));
@@ -296,7 +296,7 @@ describe('batch processor', () => {
     const boom = new PermanentError('bad data');
     next.failWhen = (b) => (bodies(b).includes('zr0s0i4') ? boom : undefined);
     next.hold = true;
-    const p = make({ send_batch_size: 4, send_batch_max_size: 4, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 4, send_batch_max_size: 4, timeout: '10s' }, next);
     const first = track(p.consume(logs('y', [[2]])));
     // z's 6 records: 2 in the first batch (fine), 4 in the second (fails).
     const split = track(p.consume(logs('z', [[6]])));
@@ -318,7 +318,7 @@ describe('batch processor', () => {
   it('flushes everything on shutdown and settles every pending caller', async () => {
     const next = new Downstream();
     const telemetry = new SelfTelemetry({ defaultMetrics: false });
-    const p = make({ send_batch_size: 1000, send_batch_max_size: 1000, timeout: '1h' }, next, telemetry);
+    const p = make({ wait_for_result: true,  send_batch_size: 1000, send_batch_max_size: 1000, timeout: '1h' }, next, telemetry);
     const a = track(p.consume(logs('a', [[3]])));
     const b = track(p.consume(logs('b', [[2]])));
     await tick();
@@ -346,7 +346,7 @@ describe('batch processor', () => {
 
   it('settles thousands of small callers, each exactly once, in order', async () => {
     const next = new Downstream();
-    const p = make({ send_batch_size: 1000, send_batch_max_size: 1000, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 1000, send_batch_max_size: 1000, timeout: '10s' }, next);
     const calls = Array.from({ length: 3500 }, (_, i) => track(p.consume(logs(`n${i}-`, [[1]]))));
     await Promise.all(calls.slice(0, 3000).map((c) => c.promise));
     expect(next.batches.map(countItems)).toEqual([1000, 1000, 1000]);
@@ -359,7 +359,7 @@ describe('batch processor', () => {
 
   it('accepts an empty batch at once without sending anything', async () => {
     const next = new Downstream();
-    const p = make({ send_batch_size: 10, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 10, timeout: '10s' }, next);
     await p.consume(logs('empty', [[0]]));
     await p.shutdown();
     expect(next.batches).toHaveLength(0);
@@ -393,7 +393,7 @@ describe('batch processor', () => {
 
   it('merges identical resources and scopes from different callers, without touching their batches', async () => {
     const next = new Downstream();
-    const p = make({ send_batch_size: 100, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 100, timeout: '10s' }, next);
     // Same resource and scope (attributes in another order), then a second scope, then another resource.
     const same = (tag: string, scopeName: string, n: number, attrs = [{ key: 'service.name', value: { stringValue: 'api' } }, { key: 'host', value: { stringValue: 'h1' } }]): LogsBatch =>
       makeBatch('logs', [{ resource: { attributes: attrs }, scopeLogs: [{ scope: { name: scopeName, attributes: [] }, logRecords: Array.from({ length: n }, (_, i) => ({ body: { stringValue: `${tag}${i}` }, attributes: [] })) }] }]);
@@ -423,7 +423,7 @@ describe('batch processor', () => {
   it('after merging, still fails exactly the callers whose items were in the failed batch', async () => {
     const next = new Downstream();
     next.failWhen = (b) => (next.batches.length === 1 ? new RetryableError(`first batch of ${countItems(b)} failed`) : undefined);
-    const p = make({ send_batch_size: 8, send_batch_max_size: 5, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 8, send_batch_max_size: 5, timeout: '10s' }, next);
     const res = (name: string, tag: string, n: number): LogsBatch =>
       makeBatch('logs', [{ resource: { attributes: [{ key: 'res', value: { stringValue: name } }] }, scopeLogs: [{ scope: { name: 's', attributes: [] }, logRecords: Array.from({ length: n }, (_, i) => ({ body: { stringValue: `${tag}${i}` }, attributes: [] })) }] }]);
     // A and C share resource X; B is alone on Y. Pending becomes X[a0-a2, c0-c2], Y[b0-b1].
@@ -444,7 +444,7 @@ describe('batch processor', () => {
 
   it('merges the resources of decoded requests without decoding their items to merge scopes', async () => {
     const next = new Downstream();
-    const p = make({ send_batch_size: 100, timeout: '10s' }, next);
+    const p = make({ wait_for_result: true,  send_batch_size: 100, timeout: '10s' }, next);
     const request = (tag: string) =>
       makeBatch(
         'logs',
@@ -465,3 +465,113 @@ describe('batch processor', () => {
 function bodies2(batch: Batch): string[] {
   return batch.signal === 'logs' ? batch.resources.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords.map((l) => String(l.body?.stringValue)))) : [];
 }
+
+describe('batch processor (default): answers at once, holds a bounded buffer, never drops what it answered for', () => {
+  it('answers before the batch is sent, then sends it on timeout', async () => {
+    const next = new Downstream();
+    const telemetry = new SelfTelemetry({ defaultMetrics: false });
+    const p = make({ send_batch_size: 100, timeout: '50ms' }, next, telemetry);
+    await p.start(testHost);
+    await p.consume(logs('a', [[3]]));
+    await p.consume(logs('b', [[2]]));
+    expect(next.batches).toHaveLength(0);
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_buffer_items')).toBe(5);
+    await waitFor(() => next.batches.length === 1);
+    expect(bodies(next.batches[0] as Batch)).toEqual([...bodies(logs('a', [[3]])), ...bodies(logs('b', [[2]]))]);
+    await waitFor(async () => (await counterValue(telemetry, 'otelcol_processor_batch_buffer_items')) === 0);
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_timeout_trigger_send_total')).toBe(1);
+  });
+
+  it('refuses a sender with a retryable, throttled error once the buffer is full, counts it, and takes data again once it drains', async () => {
+    const next = new Downstream();
+    next.hold = true;
+    const telemetry = new SelfTelemetry({ defaultMetrics: false });
+    const p = make({ send_batch_size: 4, timeout: '10s', max_buffered_items: 10 }, next, telemetry);
+    await p.consume(logs('a', [[4]]));
+    await p.consume(logs('b', [[4]]));
+    const refusal = await p.consume(logs('c', [[4]])).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refusal).toBeInstanceOf(RetryableError);
+    expect(refusal).toMatchObject({ reason: 'throttled', retryAfterMs: 1000 });
+    expect((refusal as Error).message).toBe('batch processor batch/test is full (8 of 10 log_records held); retry later');
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_refused_log_records_total')).toBe(4);
+    next.release();
+    await waitFor(async () => (await counterValue(telemetry, 'otelcol_processor_batch_buffer_items')) === 0);
+    await p.consume(logs('c', [[4]]));
+    await waitFor(() => next.batches.length === 3);
+    expect(next.batches.flatMap((b) => bodies(b))).toEqual([...bodies(logs('a', [[4]])), ...bodies(logs('b', [[4]])), ...bodies(logs('c', [[4]]))]);
+  });
+
+  it('takes a request larger than the whole buffer when the buffer is empty', async () => {
+    const next = new Downstream();
+    const p = make({ send_batch_size: 4, timeout: '10s', max_buffered_items: 3 }, next);
+    await p.consume(logs('a', [[5]]));
+    await waitFor(() => next.batches.length === 1);
+  });
+
+  it('retries a batch the next component refuses for now until it is taken: nothing lost, retries counted', async () => {
+    const next = new Downstream();
+    let refusals = 3;
+    next.failWhen = () => (refusals-- > 0 ? new RetryableError('queue full', { reason: 'throttled' }) : undefined);
+    const telemetry = new SelfTelemetry({ defaultMetrics: false });
+    const p = make({ send_batch_size: 3, timeout: '10s' }, next, telemetry);
+    await p.consume(logs('a', [[3]]));
+    await waitFor(() => next.batches.length === 4);
+    expect(next.batches.map((b) => bodies(b))).toEqual(Array.from({ length: 4 }, () => bodies(logs('a', [[3]]))));
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_send_retries_total')).toBe(3);
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_dropped_log_records_total')).toBe(0);
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_batch_size_trigger_send_total')).toBe(1);
+  });
+
+  it('honours a Retry-After from downstream before sending again', async () => {
+    const next = new Downstream();
+    const at: number[] = [];
+    next.failWhen = () => (at.push(Date.now()) === 1 ? new RetryableError('slow down', { retryAfterMs: 400 }) : undefined);
+    const p = make({ send_batch_size: 1, timeout: '10s' }, next);
+    await p.consume(logs('a', [[1]]));
+    await waitFor(() => at.length === 2);
+    expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(390);
+  });
+
+  it('retries only the part a partial failure names, and counts what it dropped', async () => {
+    const next = new Downstream();
+    const telemetry = new SelfTelemetry({ defaultMetrics: false });
+    next.failWhen = (b) => (next.batches.length === 1 ? new RetryableError('partial', { failed: logs('x', [[1]]), droppedItems: 1 }) : countItems(b) === 1 ? undefined : new Error('unexpected'));
+    const p = make({ send_batch_size: 3, timeout: '10s' }, next, telemetry);
+    await p.consume(logs('a', [[3]]));
+    await waitFor(() => next.batches.length === 2);
+    expect(bodies(next.batches[1] as Batch)).toEqual(bodies(logs('x', [[1]])));
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_dropped_log_records_total')).toBe(1);
+  });
+
+  it('counts as dropped a batch the next component refuses for good (the sender was answered already)', async () => {
+    const next = new Downstream();
+    next.failWhen = () => new PermanentError('bad data');
+    const telemetry = new SelfTelemetry({ defaultMetrics: false });
+    const p = make({ send_batch_size: 2, timeout: '10s' }, next, telemetry);
+    await p.consume(logs('a', [[2]]));
+    await waitFor(async () => (await counterValue(telemetry, 'otelcol_processor_batch_dropped_log_records_total')) === 2);
+    expect(next.batches).toHaveLength(1);
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_buffer_items')).toBe(0);
+  });
+
+  it('flushes at shutdown, retries until the deadline, then counts what is still refused as dropped', async () => {
+    const next = new Downstream();
+    const telemetry = new SelfTelemetry({ defaultMetrics: false });
+    const p = createBatchProcessor({ send_batch_size: 100, timeout: '10s' }, testProcessorContext('batch/test', 'logs', telemetry), next);
+    await p.consume(logs('a', [[2]]));
+    await p.shutdown(Date.now() + 5000);
+    expect(next.batches.map((b) => bodies(b))).toEqual([bodies(logs('a', [[2]]))]);
+
+    const refusing = new Downstream();
+    refusing.failWhen = () => new RetryableError('down');
+    const q = createBatchProcessor({ send_batch_size: 100, timeout: '10s' }, testProcessorContext('batch/test', 'logs', telemetry), refusing);
+    await q.consume(logs('b', [[3]]));
+    await q.shutdown(Date.now() + 300);
+    expect(refusing.batches.length).toBeGreaterThan(1);
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_dropped_log_records_total')).toBe(3);
+    expect(await counterValue(telemetry, 'otelcol_processor_batch_buffer_items')).toBe(0);
+  });
+});

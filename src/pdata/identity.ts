@@ -1,9 +1,9 @@
 // When two resources or two scopes are the same one (same attributes, schema URL, name,
 // version…), and how to reach each signal's scopes and items: what the batcher merges on.
-import { metricPointCount } from '../../pdata/batch.js';
-import { lazyItemCount } from '../../pdata/lazy.js';
-import type { InstrumentationScope, KeyValue, Resource, Signal } from '../../pdata/types.js';
-import { valueAsString, valueType } from '../internal/values.js';
+import { metricPointCount } from './batch.js';
+import { lazyItemCount } from './lazy.js';
+import type { InstrumentationScope, KeyValue, Resource, Signal } from './types.js';
+import { valueAsString, valueType } from './value.js';
 
 /** Attributes in a form where order does not matter and types do: `"1"` and `1` differ. */
 function attributesKey(attrs: readonly KeyValue[] | null | undefined): string {
