@@ -53,22 +53,14 @@ describe('bench payloads and the sink\'s reading of them', () => {
 });
 
 describe('the Ferry setups the scenarios run', () => {
-  it.each(['bench', 'sidecar', 'queue-batch', 'persistent'] as const)('%s: ferry validate accepts it (sending_queue.batch aside, on a build without it)', (setup) => {
+  it.each(['bench', 'sidecar', 'queue-batch', 'persistent'] as const)('%s: ferry validate accepts it', (setup) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ferry-bench-setup-'));
     const c = ferryLaunchConfig(setup, { grpc: 14317, http: 14318, metrics: 18888, health: 13133, sink: 14319 }, dir, ROOT, false, setup !== 'sidecar');
     if (c.write) writeFileSync(c.write.path, c.write.text);
     if (setup === 'queue-batch' || setup === 'persistent') expect(c.write?.text).toMatch(/sending_queue:\n(.*\n)*?\s+batch: \{\}/);
     if (setup === 'persistent') expect(c.write?.text).toMatch(/file_storage\/queue:\n(.*\n)*?\s+fsync: true/);
-    let problems = '';
-    try {
-      execFileSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'validate', ...c.args], { env: { ...process.env, ...c.env }, encoding: 'utf8', stdio: 'pipe' });
-    } catch (err) {
-      problems = String((err as { stderr?: string }).stderr ?? err);
-    }
-    // The only refusal a build may make is of the key the lead's queue batching adds.
-    const lines = problems.split('\n').filter((l) => /^\S.*: .*\(fix: /.test(l) || /^ +- /.test(l));
-    for (const line of lines) expect(line).toMatch(/sending_queue\.batch/);
-    if (problems !== '') expect(problems).toMatch(/\(1 error\)/);
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'validate', ...c.args], { env: { ...process.env, ...c.env }, encoding: 'utf8', stdio: 'pipe' });
+    expect(out).toMatch(/configuration is valid: 3 pipeline\(s\)/);
   });
 });
 
