@@ -31,10 +31,16 @@ export interface LoadStats {
   readonly inFlight: number;
   /** Fixed rate only: sends skipped because too many requests were already waiting. */
   readonly skipped: number;
+  /** Since the last mark: each answered request's time from send to response, ms. */
+  readonly answerMs: number[];
   readonly errors: readonly string[];
 }
 
-export type LoadCommand = { readonly type: 'start'; readonly spec: LoadSpec } | { readonly type: 'stats'; readonly id: number } | { readonly type: 'stop'; readonly id: number };
+export type LoadCommand =
+  | { readonly type: 'start'; readonly spec: LoadSpec }
+  | { readonly type: 'mark' }
+  | { readonly type: 'stats'; readonly id: number }
+  | { readonly type: 'stop'; readonly id: number };
 export type LoadMessage = { readonly type: 'ready' } | ({ readonly type: 'stats'; readonly id: number } & LoadStats);
 
 const GRPC_PATH: Readonly<Record<Signal, string>> = {
@@ -85,6 +91,7 @@ export class LoadGenerator {
   private failedRequests = 0;
   private inFlight = 0;
   private skipped = 0;
+  private answerMs: number[] = [];
   private readonly errors: string[] = [];
   private running = false;
   private next = 0;
@@ -125,8 +132,13 @@ export class LoadGenerator {
   }
 
   stats(): LoadStats {
-    const { sentRequests, acceptedRequests, acceptedItems, failedRequests, inFlight, skipped, errors } = this;
-    return { sentRequests, acceptedRequests, acceptedItems, failedRequests, inFlight, skipped, errors: [...errors] };
+    const { sentRequests, acceptedRequests, acceptedItems, failedRequests, inFlight, skipped, answerMs, errors } = this;
+    return { sentRequests, acceptedRequests, acceptedItems, failedRequests, inFlight, skipped, answerMs, errors: [...errors] };
+  }
+
+  /** The start of the measured window: answer times from here on. */
+  mark(): void {
+    this.answerMs = [];
   }
 
   /** Stop sending and wait (at most `graceMs`) for the answers still due. */
@@ -151,8 +163,10 @@ export class LoadGenerator {
     if (this.spec.gzip && this.spec.protocol === 'http') body = gzipSync(body, { level: 1 });
     this.sentRequests++;
     this.inFlight++;
+    const t0 = monotonicMs();
     try {
       await (this.sender as { send: SendOne }).send(body);
+      this.answerMs.push(monotonicMs() - t0);
       this.acceptedRequests++;
       this.acceptedItems += template.items;
     } catch (err) {
@@ -176,6 +190,8 @@ if (process.send !== undefined && process.argv[1] !== undefined && /loadgen\.[jt
         gen = await LoadGenerator.create(m.spec);
         gen.start();
         send({ type: 'ready' } satisfies LoadMessage);
+      } else if (m.type === 'mark') {
+        gen?.mark();
       } else if (m.type === 'stats') {
         send({ type: 'stats', id: m.id, ...(gen?.stats() ?? emptyStats()) } satisfies LoadMessage);
       } else if (m.type === 'stop') {
@@ -188,5 +204,5 @@ if (process.send !== undefined && process.argv[1] !== undefined && /loadgen\.[jt
 }
 
 function emptyStats(): LoadStats {
-  return { sentRequests: 0, acceptedRequests: 0, acceptedItems: 0, failedRequests: 0, inFlight: 0, skipped: 0, errors: [] };
+  return { sentRequests: 0, acceptedRequests: 0, acceptedItems: 0, failedRequests: 0, inFlight: 0, skipped: 0, answerMs: [], errors: [] };
 }

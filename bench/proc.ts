@@ -106,8 +106,8 @@ export class IpcChild<Command extends { type: string }, Message extends { type: 
   private readonly firstOf = new Map<string, ((m: Message) => void)[]>();
   readonly exited: Promise<number | string>;
 
-  constructor(script: string, args: string[] = []) {
-    this.child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  constructor(script: string, args: string[] = [], env?: NodeJS.ProcessEnv) {
+    this.child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], ...(env ? { env } : {}) });
     this.child.on('message', (m: Message & { id?: number }) => {
       const byId = m.id !== undefined ? this.waiting.get(m.id) : undefined;
       if (byId) {

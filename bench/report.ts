@@ -31,6 +31,13 @@ export function checkTargets(t: Targets, r: ScenarioResult, ceiling: Ceiling | u
   if (t.maxCpuPercent !== undefined) out.push({ target: `≤ ${t.maxCpuPercent} % of one core`, value: r.ferryCpuPercent, met: r.ferryCpuPercent <= t.maxCpuPercent });
   if (t.maxRssMiB !== undefined) out.push({ target: `≤ ${t.maxRssMiB} MiB RSS (peak)`, value: r.rssPeakMiB, met: r.rssPeakMiB <= t.maxRssMiB });
   if (t.maxP99Ms !== undefined) out.push({ target: `p99 added latency ≤ ${t.maxP99Ms} ms`, value: r.latencyP99Ms, met: r.latencyP99Ms <= t.maxP99Ms });
+  if (t.maxAnswerP99Ms !== undefined) out.push({ target: `answer time p99 ≤ ${t.maxAnswerP99Ms} ms`, value: r.answerP99Ms, met: r.answerP99Ms <= t.maxAnswerP99Ms });
+  if (t.minDeliveredPerSecond !== undefined) {
+    out.push({ target: `≥ ${t.minDeliveredPerSecond.toLocaleString('en-US')} items delivered per second`, value: r.deliveredPerSecond, met: r.deliveredPerSecond >= t.minDeliveredPerSecond });
+  }
+  if (t.nothingLost && r.sdk) {
+    out.push({ target: 'nothing lost: delivered = emitted (no drop in the app, no failed export)', value: r.sdk.lostTotal, met: r.sdk.lostTotal === 0 && r.sdk.emittedTotal > 0 });
+  }
   if (t.maxRssGrowthMiB !== undefined) {
     const g = rssGrowthMiB(r);
     out.push({ target: `RSS growth ≤ ${t.maxRssGrowthMiB} MiB over the run`, value: g, met: g <= t.maxRssGrowthMiB });
@@ -50,6 +57,69 @@ export interface Row {
   readonly checks: readonly TargetCheck[];
 }
 
+/** The table of the load generator's scenarios, then (if any) the SDK apps' table. */
+export function tables(rows: readonly Row[]): string {
+  const raw = rows.filter((r) => !r.result.sdk);
+  const sdk = rows.filter((r) => r.result.sdk);
+  return [
+    ...(raw.length > 0 ? ['Load generator (stamped OTLP requests):', '', table(raw)] : []),
+    ...(raw.length > 0 && sdk.length > 0 ? [''] : []),
+    ...(sdk.length > 0 ? ['OpenTelemetry JS SDK apps at their default settings:', '', sdkTable(sdk)] : []),
+  ].join('\n');
+}
+
+const pct = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(part > 0 && part / whole < 0.001 ? 2 : 1)} %` : '–');
+
+/**
+ * SDK apps: emitted, accepted (exported OK as the SDK saw it) and delivered (at the sink) per
+ * second of the window; losses over the whole run: dropped in the app's queue, failed exports, all.
+ */
+export function sdkTable(rows: readonly Row[]): string {
+  const head = [
+    'scenario',
+    'Ferry config',
+    'load',
+    'emitted/s',
+    'accepted/s',
+    'delivered/s',
+    'lost in app',
+    'export failed',
+    'lost of emitted',
+    'Ferry CPU %',
+    'RSS steady/peak MiB',
+    'answer p50/p99 ms',
+    'after encoding p50/p99 ms',
+    'latency p50/p99 ms',
+    'targets',
+  ];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const { scenario: s, result: r, checks } of rows) {
+    const k = r.sdk;
+    if (!k) continue;
+    const missed = checks.filter((x) => !x.met).length;
+    lines.push(
+      `| ${[
+        s.name,
+        r.ferrySetup,
+        describeLoad(s),
+        int(k.emittedPerSecond),
+        int(r.acceptedPerSecond),
+        int(r.deliveredPerSecond),
+        int(k.droppedInAppTotal),
+        int(k.failedTotal),
+        `${int(k.lostTotal)} of ${int(k.emittedTotal)} (${pct(k.lostTotal, k.emittedTotal)})`,
+        fixed(r.ferryCpuPercent),
+        `${fixed(r.rssSteadyMiB, 0)} / ${fixed(r.rssPeakMiB, 0)}`,
+        `${fixed(r.answerP50Ms)} / ${fixed(r.answerP99Ms)}`,
+        `${fixed(k.afterEncodeP50Ms)} / ${fixed(k.afterEncodeP99Ms)}`,
+        `${fixed(r.latencyP50Ms)} / ${fixed(r.latencyP99Ms)}`,
+        missed === 0 ? 'met' : `${missed} missed`,
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** A Markdown table (it reads as a table on a terminal too). */
 export function table(rows: readonly Row[]): string {
   const head = [
@@ -62,6 +132,7 @@ export function table(rows: readonly Row[]): string {
     'items/CPU-s',
     '% of ceiling (with gzip)',
     'RSS steady/peak MiB',
+    'answer p50/p99 ms',
     'latency p50/p99 ms',
     'sink CPU %',
     'targets',
@@ -80,6 +151,7 @@ export function table(rows: readonly Row[]): string {
         int(r.perCpuSecond),
         c ? `${fixed((r.perCpuSecond / c.withGzipPerCpuSecond) * 100, 0)} %` : '–',
         `${fixed(r.rssSteadyMiB, 0)} / ${fixed(r.rssPeakMiB, 0)}`,
+        `${fixed(r.answerP50Ms)} / ${fixed(r.answerP99Ms)}`,
         `${fixed(r.latencyP50Ms)} / ${fixed(r.latencyP99Ms)}`,
         fixed(r.sinkCpuPercent),
         missed === 0 ? 'met' : `${missed} missed`,

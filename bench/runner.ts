@@ -1,18 +1,19 @@
 // Runs one scenario: sink, Ferry and load generator as three processes; measures Ferry's
 // CPU, memory, throughput and added latency over a window after warm-up; checks nothing was lost.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FERRY_CLI, ferryLaunch } from './ferry.js';
+import { FERRY_CLI, REPO_ROOT, ferryLaunch } from './ferry.js';
 import type { LoadCommand, LoadMessage, LoadSpec, LoadStats } from './loadgen.js';
+import type { SdkAppCommand, SdkAppMessage, SdkAppSpec, SdkAppStats } from './sdkapp.js';
 import type { CpuSample } from './proc.js';
 import { IpcChild, cpuPercent, cpuSample, memorySample, threadCpuPercent, threadCpuSeconds } from './proc.js';
 import type { Scenario } from './scenarios.js';
-import { ferryConfig } from './scenarios.js';
+import { NEEDS_QUEUE_BATCH, ferryLaunchConfig } from './scenarios.js';
 import type { SinkCommand, SinkMessage, SinkStats } from './sink.js';
 
 export interface RunOptions {
@@ -26,6 +27,8 @@ export interface RunOptions {
 
 export interface ScenarioResult {
   readonly scenario: string;
+  /** The Ferry configuration it ran. */
+  readonly ferrySetup: string;
   readonly seconds: number;
   readonly acceptedPerSecond: number;
   readonly deliveredPerSecond: number;
@@ -50,13 +53,48 @@ export interface ScenarioResult {
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
   readonly latencyMaxMs: number;
+  /**
+   * Answer time over the window: each request's (SDK apps: each export call's) time from send to
+   * response as the sender sees it, ms; unweighted, one value per request.
+   */
+  readonly answerP50Ms: number;
+  readonly answerP99Ms: number;
+  readonly answerMaxMs: number;
+  readonly answers: number;
+  /** SDK apps only (undefined for the load generator). */
+  readonly sdk?: SdkFigures;
   readonly sinkCpuPercent: number;
+  /** The load generator's CPU, or all SDK apps' together, % of one core. */
   readonly loadgenCpuPercent: number;
   readonly exportRequests: number;
   readonly exportBytesPerItem: number;
   /** Ferry's own view of its memory at the end of the window (prom-client's nodejs_* gauges), MiB. */
   readonly heapMiB: Readonly<Record<string, number>>;
   readonly profile?: string;
+}
+
+/** What the SDK apps saw, whole run (warm-up included) unless said otherwise. */
+export interface SdkFigures {
+  readonly apps: number;
+  /** Items emitted per second in the window. */
+  readonly emittedPerSecond: number;
+  readonly emittedTotal: number;
+  /** Emitted but never handed to the exporter: dropped in the SDK's own queue (after its final flush). */
+  readonly droppedInAppTotal: number;
+  /** Handed to the exporter but its export failed (after the exporter's retries). */
+  readonly failedTotal: number;
+  /** Emitted − delivered: every loss, wherever it happened. */
+  readonly lostTotal: number;
+  readonly exports: number;
+  /** Answer time less the exporter's synchronous part (its protobuf encoding): transport and Ferry, ms. */
+  readonly afterEncodeP50Ms: number;
+  readonly afterEncodeP99Ms: number;
+}
+
+/** A scenario not run, and why (its configuration needs what this build does not have). */
+export interface SkippedResult {
+  readonly scenario: string;
+  readonly skipped: string;
 }
 
 /** V8 heap and external memory from Ferry's self-metrics: where its RSS goes. */
@@ -113,14 +151,21 @@ interface Ferry {
   readonly exited: Promise<unknown>;
 }
 
-async function startFerry(configPath: string, profileDir: string | undefined, launch: { env: Record<string, string>; nodeArgs: readonly string[] }): Promise<Ferry> {
-  const { nodeArgs } = launch;
+interface FerryStart {
+  /** Arguments after dist/cli.js (`--config …`, `--set …`). */
+  readonly args: readonly string[];
+  /** Environment for the config (`${env:…}`) and of ferry's `#!` line. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly nodeArgs: readonly string[];
+}
+
+async function startFerry(start: FerryStart, profileDir: string | undefined): Promise<Ferry> {
   const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   // FERRY_BENCH_NODE_ARGS: extra node flags for the Ferry process (e.g. --trace-gc), for experiments.
   const extra = (process.env.FERRY_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, ...extra, ...prof, FERRY_CLI, '--config', configPath], {
+  const child = spawn(process.execPath, [...start.nodeArgs, ...extra, ...prof, FERRY_CLI, ...start.args], {
     stdio: ['ignore', process.env.FERRY_BENCH_STDOUT ? 'inherit' : 'ignore', 'pipe'],
-    env: { ...process.env, ...launch.env },
+    env: { ...process.env, ...start.env },
   });
   let err = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-20_000)));
@@ -137,6 +182,15 @@ async function startFerry(configPath: string, profileDir: string | undefined, la
   return { child, stderr: () => err, exited };
 }
 
+/** `ferry validate` with the scenario's arguments: undefined when valid, else what it said. */
+function validateFerry(start: FerryStart): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [FERRY_CLI, 'validate', ...start.args], { env: { ...process.env, ...start.env }, encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve(err ? `${stderr}${stdout}`.trim() || String(err) : undefined),
+    );
+  });
+}
+
 async function stopFerry(ferry: Ferry): Promise<void> {
   if (ferry.child.exitCode !== null) return;
   ferry.child.kill('SIGTERM');
@@ -146,56 +200,171 @@ async function stopFerry(ferry: Ferry): Promise<void> {
 }
 
 type Sink = IpcChild<SinkCommand, SinkMessage>;
-type Load = IpcChild<LoadCommand, LoadMessage>;
+type LoadChild = IpcChild<LoadCommand, LoadMessage>;
+type AppChild = IpcChild<SdkAppCommand, SdkAppMessage>;
 
 const sinkStats = async (sink: Sink): Promise<SinkStats> => (await sink.request({ type: 'stats' })) as SinkStats & { type: 'stats' };
-const loadStats = async (load: Load, type: 'stats' | 'stop' = 'stats'): Promise<LoadStats> =>
-  (await load.request({ type }, type === 'stop' ? 30_000 : 10_000)) as LoadStats & { type: 'stats' };
+
+/** What a load (the load generator, or N SDK apps together) reports, cumulative except answerMs. */
+interface LoadCounters {
+  /** Items the load's sender saw accepted (200 / OK; SDK: exports whose result was SUCCESS). */
+  readonly accepted: number;
+  readonly failedRequests: number;
+  readonly skippedSends: number;
+  /** Since mark(). */
+  readonly answerMs: number[];
+  readonly errors: readonly string[];
+  /** SDK apps: since mark(), each export's time after encoding. */
+  readonly afterEncodeMs?: number[];
+  readonly sdk?: { readonly emitted: number; readonly handed: number; readonly failed: number; readonly exports: number; readonly perApp: readonly SdkAppStats[] };
+}
+
+interface LoadDriver {
+  readonly pids: readonly number[];
+  mark(): void;
+  stats(): Promise<LoadCounters>;
+  /** Stop sending, wait for the answers (SDK apps: flush their queues), final counters. */
+  stop(): Promise<LoadCounters>;
+  close(): Promise<void>;
+}
+
+/** The load generator (one child): stamped OTLP requests at a fixed rate or closed loop. */
+async function startLoadgen(spec: LoadSpec): Promise<LoadDriver> {
+  const load: LoadChild = new IpcChild(sibling('loadgen'));
+  load.send({ type: 'start', spec });
+  await load.next('ready');
+  const counters = (s: LoadStats): LoadCounters => ({ accepted: s.acceptedItems, failedRequests: s.failedRequests, skippedSends: s.skipped, answerMs: s.answerMs, errors: s.errors });
+  return {
+    pids: [load.pid],
+    mark: () => load.send({ type: 'mark' }),
+    stats: async () => counters((await load.request({ type: 'stats' }, 10_000)) as LoadStats & { type: 'stats' }),
+    stop: async () => counters((await load.request({ type: 'stop' }, 30_000)) as LoadStats & { type: 'stats' }),
+    close: () => load.stop(),
+  };
+}
+
+/** The environment of an SDK app: no OTEL_* variables, so the SDK runs at its defaults. */
+function sdkEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+}
+
+/** N OpenTelemetry SDK apps (one child each), `itemsPerSecond` shared among them. */
+async function startSdkApps(specs: readonly SdkAppSpec[]): Promise<LoadDriver> {
+  const apps: AppChild[] = specs.map(() => new IpcChild(sibling('sdkapp'), [], sdkEnv()));
+  try {
+    await Promise.all(
+      apps.map((app, i) => {
+        app.send({ type: 'start', spec: specs[i] as SdkAppSpec });
+        return app.next('ready');
+      }),
+    );
+  } catch (err) {
+    await Promise.all(apps.map((a) => a.stop()));
+    throw err;
+  }
+  const sum = (all: SdkAppStats[]): LoadCounters => {
+    const total = (k: 'emitted' | 'handed' | 'exported' | 'failed' | 'exports'): number => all.reduce((a, s) => a + s[k], 0);
+    return {
+      accepted: total('exported'),
+      failedRequests: 0,
+      skippedSends: 0,
+      answerMs: all.flatMap((s) => s.answerMs),
+      afterEncodeMs: all.flatMap((s) => s.afterEncodeMs).filter((x) => !Number.isNaN(x)),
+      errors: all.flatMap((s) => s.errors).slice(0, 5),
+      sdk: { emitted: total('emitted'), handed: total('handed'), failed: total('failed'), exports: total('exports'), perApp: all.map((s) => ({ ...s, answerMs: [], afterEncodeMs: [] })) },
+    };
+  };
+  const ask = async (type: 'stats' | 'stop', timeoutMs: number): Promise<LoadCounters> =>
+    sum((await Promise.all(apps.map((a) => a.request({ type }, timeoutMs)))) as (SdkAppStats & { type: 'stats' })[]);
+  return {
+    pids: apps.map((a) => a.pid),
+    mark: () => apps.forEach((a) => a.send({ type: 'mark' })),
+    stats: () => ask('stats', 10_000),
+    // The SDK's final flush exports its whole queue, one batch at a time.
+    stop: () => ask('stop', 60_000),
+    close: async () => void (await Promise.all(apps.map((a) => a.stop()))),
+  };
+}
+
+/** CPU of several processes together (the SDK apps). */
+function cpuSum(pids: readonly number[]): CpuSample {
+  const all = pids.map(cpuSample);
+  return { cpuSeconds: all.reduce((a, s) => a + s.cpuSeconds, 0), systemSeconds: all.reduce((a, s) => a + s.systemSeconds, 0), at: all[0]?.at ?? 0 };
+}
+
+/** Items/s between two stats of the same apps, each app on its own clock, summed. */
+function sdkRate(a: readonly SdkAppStats[], b: readonly SdkAppStats[], k: 'emitted' | 'exported'): number {
+  return b.reduce((sum, s, i) => {
+    const s0 = a[i];
+    return s0 && s.at > s0.at ? sum + ((s[k] - s0[k]) / (s.at - s0.at)) * 1000 : sum;
+  }, 0);
+}
+
+const unweighted = (xs: readonly number[], q: number): number => percentile(xs, xs.map(() => 1), q);
 
 /** Run `scenario` once and measure it. Every process it started is stopped before it returns. */
-export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult | SkippedResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ferry-bench-'));
-  const ports = { grpc: await freePort(), http: await freePort(), metrics: await freePort(), sink: 0 };
+  const ports = { grpc: await freePort(), http: await freePort(), metrics: await freePort(), health: await freePort(), sink: 0 };
+  const setup = scenario.ferry ?? 'bench';
   const sink: Sink = new IpcChild(sibling('sink'));
   let ferry: Ferry | undefined;
-  let load: Load | undefined;
+  let load: LoadDriver | undefined;
   try {
     ports.sink = ((await sink.next('ready')) as { port: number }).port;
-    const configPath = path.join(dir, 'config.yaml');
+    const launchOf = (): FerryStart & { describe: string } => {
+      const c = ferryLaunchConfig(setup, ports, dir, REPO_ROOT, options.withResource, scenario.load.kind === 'max');
+      if (c.write) writeFileSync(c.write.path, c.write.text);
+      const node = scenario.nodeArgs ? { env: {}, nodeArgs: scenario.nodeArgs } : ferryLaunch();
+      return { args: c.args, env: { ...node.env, ...c.env }, nodeArgs: node.nodeArgs, describe: c.describe };
+    };
+    let launch = launchOf();
+    if (NEEDS_QUEUE_BATCH.has(setup)) {
+      // A template until the build has `sending_queue.batch`: say so instead of failing the run.
+      const problem = await validateFerry(launch);
+      if (problem !== undefined) return { scenario: scenario.name, skipped: `this build's config validation refuses it: ${problem.split('\n').slice(0, 3).join(' ')}` };
+    }
     // A free port can be taken by another process before Ferry binds it: try fresh ones.
     for (let attempt = 1; ; attempt++) {
-      writeFileSync(configPath, ferryConfig(ports, options.withResource, scenario.load.kind === 'max'));
       try {
-        ferry = await startFerry(configPath, options.profileDir, scenario.nodeArgs ? { env: {}, nodeArgs: scenario.nodeArgs } : ferryLaunch());
+        ferry = await startFerry(launch, options.profileDir);
         break;
       } catch (err) {
         if (attempt >= 3 || !String(err).includes('address already in use')) throw err;
-        Object.assign(ports, { grpc: await freePort(), http: await freePort(), metrics: await freePort() });
+        Object.assign(ports, { grpc: await freePort(), http: await freePort(), metrics: await freePort(), health: await freePort() });
+        launch = launchOf();
       }
     }
     const pid = ferry.child.pid as number;
+    const port = scenario.protocol === 'grpc' ? ports.grpc : ports.http;
 
-    const spec: LoadSpec = {
-      signal: scenario.signal,
-      protocol: scenario.protocol,
-      encoding: scenario.encoding,
-      gzip: scenario.gzip,
-      itemsPerRequest: options.itemsPerRequest,
-      variants: 16,
-      mode: scenario.load,
-      host: '127.0.0.1',
-      port: scenario.protocol === 'grpc' ? ports.grpc : ports.http,
-    };
-    load = new IpcChild(sibling('loadgen'));
-    load.send({ type: 'start', spec });
-    await load.next('ready');
+    const l = scenario.load;
+    if (l.kind === 'sdk') {
+      if (scenario.signal === 'metrics') throw new Error(`bench: ${scenario.name}: SDK apps emit logs or traces`);
+      const signal = scenario.signal;
+      const specs: SdkAppSpec[] = Array.from({ length: l.apps }, (_, app) => ({ signal, protocol: scenario.protocol, itemsPerSecond: l.itemsPerSecond / l.apps, app, host: '127.0.0.1', port }));
+      load = await startSdkApps(specs);
+    } else {
+      load = await startLoadgen({
+        signal: scenario.signal,
+        protocol: scenario.protocol,
+        encoding: scenario.encoding,
+        gzip: scenario.gzip,
+        itemsPerRequest: options.itemsPerRequest,
+        variants: 16,
+        mode: l,
+        host: '127.0.0.1',
+        port,
+      });
+    }
     await sleep(options.warmupSeconds * 1000);
 
     // The window: everything below is measured between these two points.
     sink.send({ type: 'mark' });
-    const [ferry0, sink0, load0] = [cpuSample(pid), cpuSample(sink.pid), cpuSample(load.pid)];
+    load.mark();
+    const [ferry0, sink0, load0] = [cpuSample(pid), cpuSample(sink.pid), cpuSum(load.pids)];
     const threads0 = threadCpuSeconds(pid);
-    const [s0, l0] = await Promise.all([sinkStats(sink), loadStats(load)]);
+    const [s0, l0] = await Promise.all([sinkStats(sink), load.stats()]);
     const rss: number[] = [];
     const sampleMs = options.seconds > 60 ? 1000 : 250;
     const end = Date.now() + options.seconds * 1000;
@@ -203,19 +372,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       await sleep(Math.min(sampleMs, Math.max(0, end - Date.now())));
       rss.push(memorySample(pid).rss / MiB);
     }
-    const [ferry1, sink1, load1]: CpuSample[] = [cpuSample(pid), cpuSample(sink.pid), cpuSample(load.pid)];
+    const [ferry1, sink1, load1]: CpuSample[] = [cpuSample(pid), cpuSample(sink.pid), cpuSum(load.pids)];
     const threads1 = threadCpuSeconds(pid);
-    const [s1, l1] = await Promise.all([sinkStats(sink), loadStats(load)]);
+    const [s1, l1] = await Promise.all([sinkStats(sink), load.stats()]);
     const heapMiB = await heapBreakdown(ports.metrics);
     const windowSeconds = ferry1.at - ferry0.at;
 
-    // Drain: stop sending, let the last batch go out, then everything accepted must have arrived.
-    const final = await loadStats(load, 'stop');
+    // Drain: stop sending (SDK apps flush their queues), then everything accepted must have arrived.
+    const final = await load.stop();
     let delivered = s1;
     const deadline = Date.now() + 15_000;
     for (;;) {
       delivered = await sinkStats(sink);
-      if (delivered.items >= final.acceptedItems || Date.now() > deadline) break;
+      if (delivered.items >= final.accepted || Date.now() > deadline) break;
       await sleep(50);
     }
     const peak = memorySample(pid).peakRss / MiB;
@@ -223,15 +392,31 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const items = s1.items - s0.items;
     const ferryCpuSeconds = ferry1.cpuSeconds - ferry0.cpuSeconds;
     const sorted = [...rss].sort((a, b) => a - b);
+    const answers = l1.answerMs;
+    const sdk: SdkFigures | undefined =
+      l.kind === 'sdk' && final.sdk && l0.sdk && l1.sdk
+        ? {
+            apps: l.apps,
+            emittedPerSecond: sdkRate(l0.sdk.perApp, l1.sdk.perApp, 'emitted'),
+            emittedTotal: final.sdk.emitted,
+            droppedInAppTotal: final.sdk.emitted - final.sdk.handed,
+            failedTotal: final.sdk.failed,
+            lostTotal: final.sdk.emitted - delivered.items,
+            exports: final.sdk.exports,
+            afterEncodeP50Ms: unweighted(l1.afterEncodeMs ?? [], 0.5),
+            afterEncodeP99Ms: unweighted(l1.afterEncodeMs ?? [], 0.99),
+          }
+        : undefined;
     return {
       scenario: scenario.name,
+      ferrySetup: launch.describe,
       seconds: windowSeconds,
-      acceptedPerSecond: (l1.acceptedItems - l0.acceptedItems) / windowSeconds,
+      acceptedPerSecond: l0.sdk && l1.sdk ? sdkRate(l0.sdk.perApp, l1.sdk.perApp, 'exported') : (l1.accepted - l0.accepted) / windowSeconds,
       deliveredPerSecond: items / windowSeconds,
-      acceptedTotal: final.acceptedItems,
+      acceptedTotal: final.accepted,
       deliveredTotal: delivered.items,
       failedRequests: final.failedRequests,
-      skippedSends: final.skipped,
+      skippedSends: final.skippedSends,
       errors: final.errors,
       ferryCpuPercent: cpuPercent(ferry0, ferry1),
       ferrySystemPercent: ((ferry1.systemSeconds - ferry0.systemSeconds) / windowSeconds) * 100,
@@ -245,6 +430,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       latencyP50Ms: percentile(s1.latencyMs, s1.latencyItems, 0.5),
       latencyP99Ms: percentile(s1.latencyMs, s1.latencyItems, 0.99),
       latencyMaxMs: percentile(s1.latencyMs, s1.latencyItems, 1),
+      answerP50Ms: unweighted(answers, 0.5),
+      answerP99Ms: unweighted(answers, 0.99),
+      answerMaxMs: unweighted(answers, 1),
+      answers: answers.length,
+      ...(sdk ? { sdk } : {}),
       sinkCpuPercent: cpuPercent(sink0, sink1),
       loadgenCpuPercent: cpuPercent(load0, load1),
       exportRequests: s1.requests - s0.requests,
@@ -253,8 +443,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       profile: options.profileDir,
     };
   } finally {
-    await load?.stop();
+    await load?.close();
     if (ferry) await stopFerry(ferry);
     await sink.stop();
+    // The config, and a persistent queue's files (up to file_storage's max_size_mib).
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 // The benchmark harness must not rot: its payloads and the sink's wire reading agree with
 // Ferry's decoder, and a tiny real run (load generator → Ferry → sink) delivers what was accepted.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCodecs } from '../../bench/ferry.js';
 import { buildTemplates, stamped } from '../../bench/payloads.js';
 import { percentile } from '../../bench/runner.js';
+import { ferryLaunchConfig } from '../../bench/scenarios.js';
 import { STAMP_KEY, tallyRequest } from '../../bench/wire.js';
 import { countItems, makeBatch } from '../../src/pdata/batch.js';
 import { decodeJsonExportRequest } from '../../src/pdata/json.js';
@@ -51,6 +52,18 @@ describe('bench payloads and the sink\'s reading of them', () => {
   });
 });
 
+describe('the Ferry setups the scenarios run', () => {
+  it.each(['bench', 'sidecar', 'queue-batch', 'persistent'] as const)('%s: ferry validate accepts it', (setup) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ferry-bench-setup-'));
+    const c = ferryLaunchConfig(setup, { grpc: 14317, http: 14318, metrics: 18888, health: 13133, sink: 14319 }, dir, ROOT, false, setup !== 'sidecar');
+    if (c.write) writeFileSync(c.write.path, c.write.text);
+    if (setup === 'queue-batch' || setup === 'persistent') expect(c.write?.text).toMatch(/sending_queue:\n(.*\n)*?\s+batch: \{\}/);
+    if (setup === 'persistent') expect(c.write?.text).toMatch(/file_storage\/queue:\n(.*\n)*?\s+fsync: true/);
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'validate', ...c.args], { env: { ...process.env, ...c.env }, encoding: 'utf8', stdio: 'pipe' });
+    expect(out).toMatch(/configuration is valid: 3 pipeline\(s\)/);
+  });
+});
+
 describe('a tiny bench run', () => {
   beforeAll(() => {
     // dist/ is built by the global setup; the harness itself is transpiled next to it.
@@ -60,18 +73,11 @@ describe('a tiny bench run', () => {
   it('delivers to the sink exactly what Ferry accepted, over HTTP and over gRPC with gzip', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'ferry-bench-test-'));
     const scenarios = ['logs-http-protobuf-10k', 'logs-grpc-gzip-10k'];
-    const args = [path.join(ROOT, 'dist', 'bench', 'run.js'), ...scenarios.flatMap((s) => ['--scenario', s]), '--seconds', '1', '--warmup', '0.5', '--no-ceiling', '--out', out];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    clearTimeout(timer);
+    const { code, output } = await runBench([...scenarios.flatMap((s) => ['--scenario', s]), '--seconds', '1', '--warmup', '0.5', '--no-ceiling', '--out', out], 40_000);
     expect(code, output).toBe(0);
     for (const name of scenarios) {
       const { result, checks } = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as {
-        result: { acceptedTotal: number; deliveredTotal: number; failedRequests: number; ferryCpuPercent: number; rssPeakMiB: number; latencyP99Ms: number };
+        result: { acceptedTotal: number; deliveredTotal: number; failedRequests: number; ferryCpuPercent: number; rssPeakMiB: number; latencyP99Ms: number; answerP99Ms: number };
         checks: { target: string; met: boolean }[];
       };
       expect(result.acceptedTotal, name).toBeGreaterThan(0);
@@ -80,8 +86,51 @@ describe('a tiny bench run', () => {
       expect(result.ferryCpuPercent, name).toBeGreaterThan(0);
       expect(result.rssPeakMiB, name).toBeGreaterThan(10);
       expect(result.latencyP99Ms, name).toBeGreaterThan(0);
+      expect(result.answerP99Ms, name).toBeGreaterThan(0);
       expect(checks.find((c) => c.target === 'delivered = accepted')?.met, name).toBe(true);
     }
     expect(output).toMatch(/\| logs-http-protobuf-10k \| 10,000\/s \|/);
-  }, 30_000);
+  }, 45_000);
+
+  it('runs an OpenTelemetry SDK app at its defaults through configs/sidecar.yaml: every emitted log record is delivered', async () => {
+    // 1,000 logs/s for 1.5 s: fewer than the SDK's queue holds (2048), so nothing may be dropped in the app, however slow the answers.
+    const out = mkdtempSync(path.join(tmpdir(), 'ferry-bench-test-'));
+    const name = 'sdk-logs-http-1app-1k-sidecar';
+    const { code, output } = await runBench(['--scenario', name, '--seconds', '1', '--warmup', '0.5', '--no-ceiling', '--out', out], 40_000);
+    expect(code, output).toBe(0);
+    const { result, checks } = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as {
+      result: {
+        ferrySetup: string;
+        acceptedTotal: number;
+        deliveredTotal: number;
+        ferryCpuPercent: number;
+        sdk: { apps: number; emittedTotal: number; droppedInAppTotal: number; failedTotal: number; lostTotal: number; exports: number };
+      };
+      checks: { target: string; met: boolean }[];
+    };
+    expect(result.ferrySetup).toMatch(/configs\/sidecar\.yaml/);
+    expect(result.sdk.apps).toBe(1);
+    expect(result.sdk.emittedTotal).toBeGreaterThan(500);
+    expect(result.sdk.exports).toBeGreaterThan(0);
+    expect(result.sdk.droppedInAppTotal).toBe(0);
+    expect(result.sdk.failedTotal).toBe(0);
+    expect(result.acceptedTotal).toBe(result.sdk.emittedTotal);
+    expect(result.deliveredTotal).toBe(result.sdk.emittedTotal);
+    expect(result.sdk.lostTotal).toBe(0);
+    expect(result.ferryCpuPercent).toBeGreaterThan(0);
+    expect(checks.find((c) => c.target.startsWith('nothing lost'))?.met).toBe(true);
+    expect(output).toMatch(/\| sdk-logs-http-1app-1k-sidecar \| configs\/sidecar\.yaml .*\| 1 SDK app, 1,000\/s \|/);
+  }, 45_000);
 });
+
+/** Run dist/bench/run.js with `args`; killed after `timeoutMs`. */
+async function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'bench', 'run.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  return { code, output };
+}
