@@ -10,7 +10,7 @@ import { freePort, waitFor } from '../../helpers/index.js';
 import { filePoints, pointsOf, upValues, type FlatPoint } from './helpers.js';
 
 async function listen(handler: (res: ServerResponse, close: Promise<void>) => void): Promise<{ server: Server; address: string }> {
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     const closed = new Promise<void>((resolve) => res.on('close', () => resolve()));
     handler(res, closed);
   });
