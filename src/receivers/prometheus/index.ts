@@ -141,8 +141,9 @@ class PrometheusReceiver implements Receiver {
 
   async shutdown(): Promise<void> {
     for (const loop of this.loops) loop.stop();
-    await this.inFlight.idle(SHUTDOWN_WAIT_MS);
+    // Closing the clients aborts scrapes in progress (a slow target must not hold shutdown up).
     for (const c of this.clients) c.close();
+    await this.inFlight.idle(SHUTDOWN_WAIT_MS);
     this.loops.length = 0;
     this.clients.length = 0;
   }
