@@ -17,6 +17,8 @@ export interface ParsedSample {
   readonly family: ParsedFamily;
   /** Labels in the order written, without `__name__`. */
   readonly labels: Array<[string, string]>;
+  /** The series as written (`name{labels}`): a cheap identity of the series within one target. */
+  readonly series: string;
   readonly value: number;
   /** Milliseconds since the epoch, when the line carries a timestamp. */
   readonly timestampMs?: number;
@@ -71,8 +73,13 @@ const SUFFIXES: Readonly<Record<ParsedType, readonly string[]>> = {
 };
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME_START = /[a-zA-Z_]/;
-const LABEL_NAME_CHAR = /[a-zA-Z0-9_]/;
+/** [a-zA-Z_] by char code: the label scanner runs per character of every line. */
+function isLabelStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+function isLabelChar(c: number): boolean {
+  return isLabelStart(c) || (c >= 48 && c <= 57);
+}
 
 /** Does the Content-Type say OpenMetrics? */
 export function isOpenMetrics(contentType: string | undefined): boolean {
@@ -127,8 +134,9 @@ class LineReader {
 
   labelName(): string {
     const start = this.pos;
-    if (!LABEL_NAME_START.test(this.peek())) this.fail(`invalid label name at "${this.text.slice(this.pos, this.pos + 20)}"`);
-    while (LABEL_NAME_CHAR.test(this.peek())) this.pos++;
+    if (!isLabelStart(this.text.charCodeAt(this.pos))) this.fail(`invalid label name at "${this.text.slice(this.pos, this.pos + 20)}"`);
+    this.pos++;
+    while (isLabelChar(this.text.charCodeAt(this.pos))) this.pos++;
     return this.text.slice(start, this.pos);
   }
 
@@ -262,6 +270,7 @@ export function parseExposition(text: string, openMetrics: boolean): ParseResult
     const name = r.token();
     if (!METRIC_NAME.test(name)) r.fail(`invalid metric name "${name}"`);
     const labels = r.peek() === '{' ? r.labels() : [];
+    const series = line.slice(0, r.pos);
     r.skipSpaces();
     const valueToken = r.token();
     const value = parseFloatValue(valueToken);
@@ -290,7 +299,9 @@ export function parseExposition(text: string, openMetrics: boolean): ParseResult
       exemplar = exTs === undefined ? { labels: exLabels, value: exValue } : { labels: exLabels, value: exValue, timestampMs: exTs };
     }
     const f = familyOf(name);
-    const sample: ParsedSample = { name, family: f, labels, value, ...(timestampMs === undefined ? {} : { timestampMs }), ...(exemplar ? { exemplar } : {}) };
+    const sample: { -readonly [K in keyof ParsedSample]: ParsedSample[K] } = { name, family: f, labels, series, value };
+    if (timestampMs !== undefined) sample.timestampMs = timestampMs;
+    if (exemplar) sample.exemplar = exemplar;
     samples.push(sample);
   }
   if (openMetrics && !sawEof) throw new ExpositionParseError(lineNo, 'OpenMetrics exposition without "# EOF"');

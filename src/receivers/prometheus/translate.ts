@@ -118,11 +118,11 @@ export function splitInstance(instance: string): { host: string; port?: number }
   return { host: instance };
 }
 
-function sortedKey(labels: LabelSet, skip?: string): string {
-  const names = [...labels.keys()].filter((n) => n !== skip).sort();
-  let key = '';
-  for (const n of names) key += `${n}\u0000${labels.get(n) as string}\u0001`;
-  return key;
+/** Labels that are the resource or the scope, never a point attribute. */
+const NOT_ATTRIBUTES = new Set(['__name__', 'job', 'instance', 'otel_scope_name', 'otel_scope_version']);
+
+function byName(a: readonly [string, string], b: readonly [string, string]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
 /** OpenMetrics exemplar labels: trace_id / span_id become ids, the rest filtered attributes. */
@@ -186,9 +186,11 @@ export class TargetTranslator {
       const labels = this.sampleLabels(sample);
       if (!labels) continue;
       post++;
-      const seriesKey = sortedKey(labels);
-      series.add(seriesKey);
-      if (!this.lastSeries.has(seriesKey)) added++;
+      // The series as the target wrote it: the target's labels are the same on every sample.
+      series.add(sample.series);
+      if (!this.lastSeries.has(sample.series)) added++;
+      // Sorted once: the point key and the attributes read this order.
+      const sorted = [...labels].sort(byName);
       const name = labels.get('__name__') as string;
       const family: ParsedFamily = name === sample.name ? sample.family : (parsed.families.get(name) ?? { name, type: 'unknown', help: '', unit: '' });
       const job = labels.get('job') ?? '';
@@ -214,7 +216,7 @@ export class TargetTranslator {
         scope = { name: scopeName, version: scopeVersion, metrics: new Map() };
         resource.scopes.set(scopeKey, scope);
       }
-      this.addSample(scope.metrics, family, kind, sample, name, labels, scrapeMs, parsed.openMetrics);
+      this.addSample(scope.metrics, family, kind, sample, name, labels, sorted, scrapeMs, parsed.openMetrics);
     }
     if (this.options.sampleLimit > 0 && post > this.options.sampleLimit) {
       throw new ScrapeLimitError(`sample_limit exceeded: ${post} samples after metric relabeling, the limit is ${this.options.sampleLimit}`);
@@ -235,7 +237,17 @@ export class TargetTranslator {
     return [...out.values()];
   }
 
-  private addSample(metrics: Map<string, MetricBuilder>, family: ParsedFamily, kind: Kind, sample: ParsedSample, name: string, labels: LabelSet, scrapeMs: number, openMetrics: boolean): void {
+  private addSample(
+    metrics: Map<string, MetricBuilder>,
+    family: ParsedFamily,
+    kind: Kind,
+    sample: ParsedSample,
+    name: string,
+    labels: LabelSet,
+    sorted: ReadonlyArray<[string, string]>,
+    scrapeMs: number,
+    openMetrics: boolean,
+  ): void {
     let suffix = '';
     if (kind === 'histogram' || kind === 'summary' || kind === 'sum') {
       for (const s of ['_bucket', '_sum', '_count', '_created', '_total']) {
@@ -253,17 +265,13 @@ export class TargetTranslator {
       metrics.set(metricName, metric);
     }
     const skip = kind === 'histogram' ? 'le' : kind === 'summary' ? 'quantile' : undefined;
-    const attributes: KeyValue[] = [];
-    const pointLabels: LabelSet = new Map();
-    for (const [k, v] of labels) {
-      if (k === '__name__' || k === 'job' || k === 'instance' || k === skip || k === 'otel_scope_name' || k === 'otel_scope_version') continue;
-      pointLabels.set(k, v);
-    }
-    const pointKey = sortedKey(pointLabels);
+    let pointKey = '';
+    for (const [k, v] of sorted) if (!NOT_ATTRIBUTES.has(k) && k !== skip) pointKey += `${k}\u0000${v}\u0001`;
     let point = metric.points.get(pointKey);
     const timeMs = this.options.honorTimestamps && sample.timestampMs !== undefined ? sample.timestampMs : scrapeMs;
     if (!point) {
-      for (const k of [...pointLabels.keys()].sort()) attributes.push(str(k, pointLabels.get(k) as string));
+      const attributes: KeyValue[] = [];
+      for (const [k, v] of sorted) if (!NOT_ATTRIBUTES.has(k) && k !== skip) attributes.push(str(k, v));
       point = { attributes, timeMs, exemplars: [] };
       metric.points.set(pointKey, point);
     }
