@@ -53,6 +53,10 @@ export interface ScrapeConfig extends ScrapeDefaults {
   params?: Record<string, string[]>;
   honor_labels?: boolean;
   honor_timestamps?: boolean;
+  follow_redirects?: boolean;
+  enable_compression?: boolean;
+  enable_http2?: boolean;
+  fallback_scrape_protocol?: ScrapeProtocol;
   basic_auth?: BasicAuthConfig;
   authorization?: AuthorizationConfig;
   bearer_token?: string;
@@ -172,6 +176,14 @@ const scrapeConfigSchema: SchemaObject = {
     params: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'URL query parameters (name: [values]).' },
     honor_labels: { type: 'boolean', description: 'On a clash, keep the scraped label and drop the target\'s (else the scraped one becomes exported_<name>).', default: false },
     honor_timestamps: { type: 'boolean', description: 'Use the timestamps the target writes (else the scrape time).', default: true },
+    follow_redirects: { type: 'boolean', default: true, description: 'Follow HTTP redirects (up to 10).' },
+    enable_compression: { type: 'boolean', default: true, description: 'Ask for a gzip-compressed body.' },
+    enable_http2: { type: 'boolean', default: true, description: 'Accepted for compatibility: Ferry scrapes over HTTP/1.1.' },
+    fallback_scrape_protocol: {
+      type: 'string',
+      enum: ['OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4'],
+      description: 'Format assumed when the target sends no usable Content-Type (default: Prometheus text).',
+    },
     basic_auth: {
       type: 'object',
       additionalProperties: false,

@@ -33,6 +33,7 @@ class TargetLoop {
   private lastError: string | undefined;
   private readonly translator: TargetTranslator;
   private readonly logFields: Record<string, string>;
+  private readonly fallback: string | undefined;
 
   constructor(
     private readonly target: Target,
@@ -53,6 +54,7 @@ class TargetLoop {
       ...(extraMetrics ? { extraMetrics: { timeoutSeconds: target.timeoutMs / 1000 } } : {}),
     });
     this.logFields = { job: job.job_name, target: target.url.href };
+    this.fallback = job.fallback_scrape_protocol;
   }
 
   start(): void {
@@ -80,11 +82,17 @@ class TargetLoop {
     }, delayMs);
   }
 
+  /** The format of a body: its Content-Type, else fallback_scrape_protocol (Prometheus text by default). */
+  private openMetrics(contentType: string | undefined): boolean {
+    if (contentType !== undefined && (isOpenMetrics(contentType) || contentType.toLowerCase().startsWith('text/plain'))) return isOpenMetrics(contentType);
+    return this.fallback?.startsWith('OpenMetrics') ?? false;
+  }
+
   private async scrapeOnce(startedMs: number): Promise<void> {
     let resources: ResourceMetrics[];
     try {
       const res = await this.client.scrape(this.target.url, this.scrape.bodySizeLimit, this.target.timeoutMs);
-      const parsed = parseExposition(res.body, isOpenMetrics(res.contentType));
+      const parsed = parseExposition(res.body, this.openMetrics(res.contentType));
       resources = this.translator.translate(parsed, startedMs, (Date.now() - startedMs) / 1000).resources;
       if (this.lastError !== undefined) this.receiver.ctx.logger.info('Scrape succeeds again', this.logFields);
       this.lastError = undefined;

@@ -67,14 +67,28 @@ export class ScrapeClient {
   async scrape(url: URL, limit: number, timeoutMs: number): Promise<ScrapeResponse> {
     const headers: Record<string, string> = {
       accept: this.accept,
-      'accept-encoding': 'gzip',
+      'accept-encoding': this.job.enable_compression === false ? 'identity' : 'gzip',
       'user-agent': `Ferry/${VERSION}`,
       'x-prometheus-scrape-timeout-seconds': String(timeoutMs / 1000),
     };
     const auth = await this.authorization();
     if (auth !== undefined) headers.authorization = auth;
-    const lib = url.protocol === 'https:' ? https : http;
-    return new Promise<ScrapeResponse>((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const maxRedirects = this.job.follow_redirects === false ? 0 : 10;
+    for (let hop = 0; ; hop++) {
+      const res = await this.get(url, headers, limit, Math.max(1, deadline - Date.now()));
+      if (!('location' in res)) return res;
+      if (hop >= maxRedirects) throw new ScrapeError(`server returned HTTP status ${res.status}${maxRedirects === 0 ? ' (follow_redirects is off)' : ': stopped after 10 redirects'}`);
+      url = new URL(res.location, url);
+    }
+  }
+
+  private get(url: URL, headers: Record<string, string>, limit: number, timeoutMs: number): Promise<ScrapeResponse | { status: number; location: string }> {
+    const secure = url.protocol === 'https:';
+    const lib = secure ? https : http;
+    // A redirect to the other scheme goes through Node's default agent of that scheme.
+    const agent = secure === this.agent instanceof https.Agent ? this.agent : undefined;
+    return new Promise<ScrapeResponse | { status: number; location: string }>((resolve, reject) => {
       let settled = false;
       const fail = (message: string): void => {
         if (settled) return;
@@ -84,8 +98,16 @@ export class ScrapeClient {
         reject(new ScrapeError(message));
       };
       const timer = setTimeout(() => fail(`context deadline exceeded: no complete answer within ${timeoutMs / 1000}s`), timeoutMs);
-      const req = lib.get(url, { agent: this.agent, headers }, (res) => {
+      const req = lib.get(url, { agent, headers }, (res) => {
         const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (status >= 300 && status <= 399 && location !== undefined) {
+          res.resume();
+          settled = true;
+          clearTimeout(timer);
+          resolve({ status, location });
+          return;
+        }
         if (status < 200 || status > 299) {
           res.resume();
           fail(`server returned HTTP status ${status} ${res.statusMessage ?? ''}`.trim());

@@ -17,6 +17,11 @@ describe('ScrapeClient', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       seen.push(req.headers);
+      if (req.url === '/old') {
+        res.writeHead(302, { location: '/metrics' });
+        res.end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-encoding': 'gzip' });
       res.end(gzipSync(body));
     });
@@ -56,5 +61,16 @@ describe('ScrapeClient', () => {
     const client = await ScrapeClient.create({ job_name: 'j' }, ['PrometheusText0.0.4']);
     await expect(client.scrape(new URL(`${base}/metrics`), 1000, 2000)).rejects.toThrow(/body size limit exceeded/);
     client.close();
+  });
+
+  it('follows a redirect unless follow_redirects is off, and can ask for an uncompressed body', async () => {
+    const client = await ScrapeClient.create({ job_name: 'j', enable_compression: false }, ['PrometheusText0.0.4']);
+    const res = await client.scrape(new URL(`${base}/old`), 1 << 20, 2000);
+    expect(res.body).toBe(body);
+    expect(seen.at(-1)?.['accept-encoding']).toBe('identity');
+    client.close();
+    const strict = await ScrapeClient.create({ job_name: 'j', follow_redirects: false }, ['PrometheusText0.0.4']);
+    await expect(strict.scrape(new URL(`${base}/old`), 1 << 20, 2000)).rejects.toThrow(/HTTP status 302 \(follow_redirects is off\)/);
+    strict.close();
   });
 });
