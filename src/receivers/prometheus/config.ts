@@ -356,6 +356,16 @@ export function validate(c: PrometheusReceiverConfig): ConfigProblem[] {
     if (job.basic_auth && (job.authorization || job.bearer_token || job.bearer_token_file)) {
       problems.push({ path: `${p}.basic_auth`, message: 'basic_auth and authorization are both set', fix: 'keep one of them' });
     }
+    // Without relabeling a target is its own __address__: it must be host:port.
+    if ((job.relabel_configs ?? []).length === 0) {
+      (job.static_configs ?? []).forEach((g, gi) =>
+        g.targets.forEach((t, ti) => {
+          if (t.includes('/')) {
+            problems.push({ path: `${p}.static_configs.${gi}.targets.${ti}`, message: `"${t}" is not host:port`, fix: 'write host:port; put the scheme in scheme: and the path in metrics_path:' });
+          }
+        }),
+      );
+    }
     checkRelabel(job.relabel_configs, `${p}.relabel_configs`, problems);
     checkRelabel(job.metric_relabel_configs, `${p}.metric_relabel_configs`, problems);
   });

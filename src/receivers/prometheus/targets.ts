@@ -47,6 +47,10 @@ export function buildTargets(job: ScrapeConfig, scrape: ResolvedScrape, rules: r
         problems.push({ target: address, message: 'no __address__ label after relabeling' });
         continue;
       }
+      if (addr.includes('/')) {
+        problems.push({ target: address, message: `"${addr}" is not a valid host:port (write the scheme in scheme: and the path in metrics_path:)` });
+        continue;
+      }
       if (!labels.has('instance')) labels.set('instance', addr);
       const scheme = labels.get('__scheme__') ?? 'http';
       let url: URL;

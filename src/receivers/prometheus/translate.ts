@@ -170,8 +170,9 @@ export class TargetTranslator {
     }
     labels.set('__name__', sample.name);
     if (this.options.metricRelabel.length > 0 && !relabel(labels, this.options.metricRelabel)) return undefined;
-    if (this.options.labelLimit > 0 && labels.size - 1 > this.options.labelLimit) {
-      throw new ScrapeLimitError(`label_limit exceeded: ${sample.name} has ${labels.size - 1} labels, the limit is ${this.options.labelLimit}`);
+    // As Prometheus counts: every label, __name__ included.
+    if (this.options.labelLimit > 0 && labels.size > this.options.labelLimit) {
+      throw new ScrapeLimitError(`label_limit exceeded: ${sample.name} has ${labels.size} labels, the limit is ${this.options.labelLimit}`);
     }
     return labels;
   }

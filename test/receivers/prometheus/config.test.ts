@@ -63,6 +63,9 @@ describe('prometheus receiver config', () => {
     expect(targets).toHaveLength(1);
     expect(targets[0]?.url.href).toBe('http://127.0.0.1:9115/probe?module=http_2xx&target=https%3A%2F%2Fexample.test');
     expect(Object.fromEntries(targets[0]?.labels ?? [])).toEqual({ job: 'blackbox', instance: 'https://example.test', team: 'a' });
+    const bad = buildTargets({ job_name: 'x', static_configs: [{ targets: ['http://host:9100/metrics'] }] }, resolveScrape(undefined, { job_name: 'x' }), []);
+    expect(bad.targets).toEqual([]);
+    expect(bad.problems[0]?.message).toMatch(/not a valid host:port/);
   });
 
   it('reports service discovery, server-only settings, timeouts over the interval and incomplete relabel rules', () => {
@@ -71,7 +74,7 @@ describe('prometheus receiver config', () => {
         rule_files: ['x.yml'],
         scrape_configs: [
           { job_name: 'k8s', kubernetes_sd_configs: [{ role: 'pod' }] },
-          { job_name: 'slow', scrape_interval: '1s', scrape_timeout: '5s', static_configs: [{ targets: ['a:1'] }] },
+          { job_name: 'slow', scrape_interval: '1s', scrape_timeout: '5s', static_configs: [{ targets: ['a:1', 'http://a:2/metrics'] }] },
           { job_name: 'slow', static_configs: [{ targets: ['a:1'] }], metric_relabel_configs: [{ action: 'hashmod', source_labels: ['a'], target_label: 'b' }, { regex: '(', action: 'labeldrop' }] },
         ],
       },
@@ -81,6 +84,7 @@ describe('prometheus receiver config', () => {
       'config.rule_files',
       'config.scrape_configs.0.kubernetes_sd_configs',
       'config.scrape_configs.1.scrape_timeout',
+      'config.scrape_configs.1.static_configs.0.targets.1',
       'config.scrape_configs.2.job_name',
       'config.scrape_configs.2.metric_relabel_configs.0.modulus',
       'config.scrape_configs.2.metric_relabel_configs.1.regex',
