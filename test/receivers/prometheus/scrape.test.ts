@@ -2,11 +2,13 @@
 // authorization (files read per scrape), gzip bodies, and the body cap on the uncompressed size.
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScrapeClient } from '../../../src/receivers/prometheus/scrape.js';
 import { tempDir } from '../../helpers/ferry.js';
+import { selfSignedCert } from '../../exporters/helper/tls.js';
 
 describe('ScrapeClient', () => {
   let server: Server;
@@ -72,5 +74,30 @@ describe('ScrapeClient', () => {
     const strict = await ScrapeClient.create({ job_name: 'j', follow_redirects: false }, ['PrometheusText0.0.4']);
     await expect(strict.scrape(new URL(`${base}/old`), 1 << 20, 2000)).rejects.toThrow(/HTTP status 302 \(follow_redirects is off\)/);
     strict.close();
+  });
+
+  it('scrapes an https target: verified with tls_config.ca_file, refused with an unknown CA, or with insecure_skip_verify', async () => {
+    const cert = selfSignedCert();
+    const tlsServer = createHttpsServer({ cert: cert.cert, key: cert.key }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('secure_metric 1\n');
+    });
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    const url = new URL(`https://127.0.0.1:${(tlsServer.address() as { port: number }).port}/metrics`);
+    try {
+      const verified = await ScrapeClient.create({ job_name: 'j', scheme: 'https', tls_config: { ca_file: cert.certFile } }, ['PrometheusText0.0.4']);
+      expect((await verified.scrape(url, 1 << 20, 2000)).body).toBe('secure_metric 1\n');
+      verified.close();
+      const unknown = await ScrapeClient.create({ job_name: 'j', scheme: 'https' }, ['PrometheusText0.0.4']);
+      await expect(unknown.scrape(url, 1 << 20, 2000)).rejects.toThrow(/self.signed|certificate/i);
+      unknown.close();
+      const skip = await ScrapeClient.create({ job_name: 'j', scheme: 'https', tls_config: { insecure_skip_verify: true } }, ['PrometheusText0.0.4']);
+      expect((await skip.scrape(url, 1 << 20, 2000)).body).toBe('secure_metric 1\n');
+      skip.close();
+    } finally {
+      tlsServer.closeAllConnections();
+      await new Promise((r) => tlsServer.close(r));
+      cert.remove();
+    }
   });
 });
