@@ -34,6 +34,11 @@ export interface StaticConfig {
   labels?: Record<string, string>;
 }
 
+export interface FileSdConfig {
+  files: string[];
+  refresh_interval?: string;
+}
+
 export type ScrapeProtocol = 'OpenMetricsText1.0.0' | 'OpenMetricsText0.0.1' | 'PrometheusText1.0.0' | 'PrometheusText0.0.4';
 
 /** Settings a scrape config inherits from `global`. */
@@ -63,6 +68,7 @@ export interface ScrapeConfig extends ScrapeDefaults {
   bearer_token_file?: string;
   tls_config?: PromTlsConfig;
   static_configs?: StaticConfig[];
+  file_sd_configs?: FileSdConfig[];
   relabel_configs?: RelabelConfig[];
   metric_relabel_configs?: RelabelConfig[];
 }
@@ -151,7 +157,6 @@ const defaultsProperties: Record<string, SchemaObject> = {
 
 const UNSUPPORTED_SD = [
   'kubernetes_sd_configs',
-  'file_sd_configs',
   'consul_sd_configs',
   'dns_sd_configs',
   'ec2_sd_configs',
@@ -233,6 +238,19 @@ const scrapeConfigSchema: SchemaObject = {
         properties: {
           targets: { type: 'array', items: { type: 'string' }, description: 'host:port of each target.' },
           labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Labels added to every sample of these targets.' },
+        },
+      },
+    },
+    file_sd_configs: {
+      type: 'array',
+      description: 'Targets read from JSON or YAML files (lists of {targets, labels}), re-read every refresh_interval; `*` allowed in the file name.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['files'],
+        properties: {
+          files: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Files (.json, .yml, .yaml); the last path element may hold `*`.' },
+          refresh_interval: durationProp('How often the files are re-read (default 5m).'),
         },
       },
     },
@@ -337,7 +355,7 @@ export function validate(c: PrometheusReceiverConfig): ConfigProblem[] {
     const p = `config.scrape_configs.${i}`;
     const rawJob = job as unknown as Record<string, unknown>;
     for (const sd of UNSUPPORTED_SD) {
-      if (rawJob[sd] !== undefined) problems.push({ path: `${p}.${sd}`, message: `${sd} is not supported by Ferry yet`, fix: 'list the targets in static_configs' });
+      if (rawJob[sd] !== undefined) problems.push({ path: `${p}.${sd}`, message: `${sd} is not supported by Ferry yet`, fix: 'list the targets in static_configs or file_sd_configs' });
     }
     if (names.has(job.job_name)) problems.push({ path: `${p}.job_name`, message: `job_name "${job.job_name}" is used twice`, fix: 'give each scrape config its own job_name' });
     names.add(job.job_name);

@@ -8,10 +8,11 @@ import { errorMessage } from '../../consumer.js';
 import { makeBatch } from '../../pdata/batch.js';
 import type { ResourceMetrics } from '../../pdata/types.js';
 import { isOpenMetrics, parseExposition } from '../../prometheus/parse.js';
-import { compileRelabel } from '../../prometheus/relabel.js';
+import { compileRelabel, type RelabelRule } from '../../prometheus/relabel.js';
 import type { ReceiverMetrics } from '../../telemetry/self.js';
 import { InFlight, consumeCounted } from '../helper.js';
-import { configSchema, resolveScrape, validate, type PrometheusReceiverConfig, type ResolvedScrape, type ScrapeConfig } from './config.js';
+import { configSchema, parsePromDuration, resolveScrape, validate, type PrometheusReceiverConfig, type ResolvedScrape, type ScrapeConfig } from './config.js';
+import { readFileSd } from './file-sd.js';
 import { ScrapeClient } from './scrape.js';
 import { buildTargets, type Target } from './targets.js';
 import { TargetTranslator } from './translate.js';
@@ -109,9 +110,82 @@ class TargetLoop {
   }
 }
 
+/** One scrape config: its targets (static and from files) and a loop per target. */
+class JobScraper {
+  private readonly loops = new Map<string, TargetLoop>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly rules: RelabelRule[];
+
+  constructor(
+    private readonly job: ScrapeConfig,
+    private readonly scrape: ResolvedScrape,
+    private readonly client: ScrapeClient,
+    private readonly receiver: PrometheusReceiver,
+    private readonly extraMetrics: boolean,
+  ) {
+    this.rules = (job.relabel_configs ?? []).map(compileRelabel);
+  }
+
+  async start(): Promise<void> {
+    const fileSd = this.job.file_sd_configs ?? [];
+    await this.refresh();
+    if (fileSd.length === 0) return;
+    const everyMs = Math.min(...fileSd.map((c) => parsePromDuration(c.refresh_interval ?? '5m')));
+    const tick = (): void => {
+      this.refreshTimer = setTimeout(() => {
+        void this.refresh().finally(() => {
+          if (!this.stopped) tick();
+        });
+      }, everyMs);
+    };
+    tick();
+  }
+
+  /** Read the target groups again and start or stop loops for what changed. */
+  private async refresh(): Promise<void> {
+    const groups = [...(this.job.static_configs ?? [])];
+    if (this.job.file_sd_configs) {
+      try {
+        groups.push(...(await readFileSd(this.job.file_sd_configs)));
+      } catch (err) {
+        // As Prometheus: keep the targets from the last good read.
+        this.receiver.ctx.logger.warn('Cannot read file_sd_configs; keeping the current targets', { job: this.job.job_name, error: errorMessage(err) });
+        return;
+      }
+    }
+    if (this.stopped) return;
+    const { targets, problems } = buildTargets(this.job, this.scrape, this.rules, groups);
+    for (const p of problems) this.receiver.ctx.logger.warn('Target not scraped', { job: this.job.job_name, target: p.target, reason: p.message });
+    const wanted = new Map(targets.map((t) => [t.key, t]));
+    for (const [key, loop] of this.loops) {
+      if (!wanted.has(key)) {
+        loop.stop();
+        this.loops.delete(key);
+      }
+    }
+    const added: string[] = [];
+    for (const [key, target] of wanted) {
+      if (this.loops.has(key)) continue;
+      const loop = new TargetLoop(target, this.job, { ...this.scrape, intervalMs: target.intervalMs, timeoutMs: target.timeoutMs }, this.client, this.receiver, this.extraMetrics);
+      this.loops.set(key, loop);
+      loop.start();
+      added.push(target.url.href);
+    }
+    if (added.length > 0) this.receiver.ctx.logger.info('Scraping', { job: this.job.job_name, targets: added, interval_ms: this.scrape.intervalMs });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.refreshTimer);
+    for (const loop of this.loops.values()) loop.stop();
+    this.loops.clear();
+  }
+}
+
 class PrometheusReceiver implements Receiver {
   readonly inFlight = new InFlight();
-  private readonly loops: TargetLoop[] = [];
+  private readonly jobs: JobScraper[] = [];
   private readonly clients: ScrapeClient[] = [];
   private readonly metrics: ReceiverMetrics;
 
@@ -127,18 +201,11 @@ class PrometheusReceiver implements Receiver {
     const global = this.config.config.global;
     for (const job of this.config.config.scrape_configs) {
       const scrape = resolveScrape(global, job);
-      const { targets, problems } = buildTargets(job, scrape, (job.relabel_configs ?? []).map(compileRelabel));
-      for (const p of problems) this.ctx.logger.warn('Target not scraped', { job: job.job_name, target: p.target, reason: p.message });
-      if (targets.length === 0) continue;
       const client = await ScrapeClient.create(job, scrape.protocols);
       this.clients.push(client);
-      for (const target of targets) {
-        const loop = new TargetLoop(target, job, { ...scrape, intervalMs: target.intervalMs, timeoutMs: target.timeoutMs }, client, this, this.config.report_extra_scrape_metrics);
-        this.loops.push(loop);
-      }
-      this.ctx.logger.info('Scraping', { job: job.job_name, targets: targets.map((t) => t.url.href), interval_ms: scrape.intervalMs });
+      this.jobs.push(new JobScraper(job, scrape, client, this, this.config.report_extra_scrape_metrics));
     }
-    for (const loop of this.loops) loop.start();
+    await Promise.all(this.jobs.map((j) => j.start()));
   }
 
   /** Hand a scrape's metrics to the pipeline; a refusal is counted and logged, the next scrape goes on. */
@@ -148,11 +215,11 @@ class PrometheusReceiver implements Receiver {
   }
 
   async shutdown(): Promise<void> {
-    for (const loop of this.loops) loop.stop();
+    for (const job of this.jobs) job.stop();
     // Closing the clients aborts scrapes in progress (a slow target must not hold shutdown up).
     for (const c of this.clients) c.close();
     await this.inFlight.idle(SHUTDOWN_WAIT_MS);
-    this.loops.length = 0;
+    this.jobs.length = 0;
     this.clients.length = 0;
   }
 }

@@ -1,9 +1,11 @@
 // The targets of one scrape config: static targets with their labels, the `__` labels
 // Prometheus gives each (address, scheme, path, params, interval), and relabel_configs.
 import { relabel, type LabelSet, type RelabelRule } from '../../prometheus/relabel.js';
-import { parsePromDuration, type ResolvedScrape, type ScrapeConfig } from './config.js';
+import { parsePromDuration, type ResolvedScrape, type ScrapeConfig, type StaticConfig } from './config.js';
 
 export interface Target {
+  /** Identity of the target (labels and URL): a target with the same key keeps its loop across refreshes. */
+  readonly key: string;
   /** `job` + `instance` + the static labels, after relabeling; no `__` labels. */
   readonly labels: ReadonlyMap<string, string>;
   readonly url: URL;
@@ -24,11 +26,16 @@ function promDuration(ms: number): string {
 }
 
 /** Build the targets of a job; targets that relabeling drops are left out, broken ones reported. */
-export function buildTargets(job: ScrapeConfig, scrape: ResolvedScrape, rules: readonly RelabelRule[]): { targets: Target[]; problems: TargetProblem[] } {
+export function buildTargets(
+  job: ScrapeConfig,
+  scrape: ResolvedScrape,
+  rules: readonly RelabelRule[],
+  groups: readonly StaticConfig[] = job.static_configs ?? [],
+): { targets: Target[]; problems: TargetProblem[] } {
   const targets: Target[] = [];
   const problems: TargetProblem[] = [];
   const seen = new Set<string>();
-  for (const group of job.static_configs ?? []) {
+  for (const group of groups) {
     for (const address of group.targets) {
       const labels: LabelSet = new Map(Object.entries(group.labels ?? {}));
       labels.set('__address__', address);
@@ -74,7 +81,7 @@ export function buildTargets(job: ScrapeConfig, scrape: ResolvedScrape, rules: r
       const key = [...publicLabels].sort().join('\u0000') + url.href;
       if (seen.has(key)) continue;
       seen.add(key);
-      targets.push({ labels: publicLabels, url, scheme, intervalMs, timeoutMs });
+      targets.push({ key, labels: publicLabels, url, scheme, intervalMs, timeoutMs });
     }
   }
   return { targets, problems };

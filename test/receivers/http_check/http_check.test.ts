@@ -41,9 +41,11 @@ receivers:
     targets:
       - endpoint: ${urls.ok}
         method: HEAD
+        timeout: 5s
         headers:
           Authorization: Bearer secret-token
       - endpoints: ['${urls.error}', '${urls.refused}']
+        timeout: 5s
 exporters:
   file:
     path: ${out}

@@ -1,7 +1,9 @@
 // The receiver in-process over real HTTP: an OpenMetrics target (chosen by the Accept header),
 // a series that goes away (stale marker), a target that goes down (up = 0, stale markers for
 // everything it had), and a shutdown that does not wait for a hung target.
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Receiver } from '../../../src/component.js';
 import type { Metric, NumberDataPoint } from '../../../src/pdata/types.js';
@@ -9,6 +11,7 @@ import { compileConfigSchema, fillNullMaps } from '../../../src/config/validate.
 import { prometheusReceiver, type PrometheusReceiverConfig } from '../../../src/receivers/prometheus/index.js';
 import { CollectingConsumer, testContext, testHost, waitFor } from '../../helpers/index.js';
 import { attrs } from '../../helpers/values.js';
+import { tempDir } from '../../helpers/ferry.js';
 
 function config(raw: Record<string, unknown>): PrometheusReceiverConfig {
   fillNullMaps(prometheusReceiver.configSchema, raw);
@@ -99,5 +102,39 @@ describe('prometheus receiver over HTTP', () => {
     // Without the abort the connection would stay open until the 2 s timeout.
     expect(cut).toBe(true);
     expect(sink.batches).toEqual([]);
+  });
+
+  it('file_sd_configs: targets and labels come from the files, and a changed file moves the scraping', async () => {
+    const answered: string[] = [];
+    server = createServer((req, res) => {
+      answered.push(req.headers.host ?? '');
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('value 1\n');
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    // One server, two target names for it: 127.0.0.1 and localhost.
+    const [first, second] = [`127.0.0.1:${port}`, `localhost:${port}`];
+    const dir = tempDir();
+    const file = join(dir, 'targets-a.json');
+    writeFileSync(file, JSON.stringify([{ targets: [first], labels: { env: 'test' } }]));
+    writeFileSync(join(dir, 'ignored.txt'), 'not a target file');
+    const sink = new CollectingConsumer();
+    receiver = prometheusReceiver.create(
+      config({ config: { scrape_configs: [{ job_name: 'files', scrape_interval: '100ms', file_sd_configs: [{ files: [join(dir, 'targets-*.json')], refresh_interval: '100ms' }] }] } }),
+      testContext('prometheus'),
+      { metrics: sink },
+    );
+    await receiver.start(testHost);
+    const ups = (instance: string): NumberDataPoint[] =>
+      sink.batches.flatMap((b) => (b.signal === 'metrics' ? b.resources.filter((r) => attrs(r.resource?.attributes)['service.instance.id'] === instance) : [])).flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.filter((m) => m.name === 'up').flatMap((m) => m.gauge?.dataPoints ?? [])));
+    await waitFor(() => ups(first).length >= 1, 'a scrape of the first target');
+    // The file's labels reach the points; __meta_filepath is for relabeling only, like every __ label.
+    expect(attrs(numberPoints(sink, 'value')[0]?.attributes)).toEqual({ env: 'test' });
+    writeFileSync(file, JSON.stringify([{ targets: [second] }]));
+    await waitFor(() => ups(second).length >= 1, 'a scrape of the second target');
+    const firstCount = ups(first).length;
+    await waitFor(() => ups(second).length >= 3, 'more scrapes of the second target');
+    expect(ups(first).length).toBe(firstCount);
   });
 });

