@@ -22,6 +22,8 @@ import { filterProcessor } from './processors/filter/index.js';
 import { memoryLimiterProcessor } from './processors/memory_limiter/index.js';
 import { resourceProcessor } from './processors/resource/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
+import { prometheusReceiver } from './receivers/prometheus/index.js';
+import { httpCheckReceiver } from './receivers/http_check/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
 
 /**
@@ -40,7 +42,7 @@ export function byType<F extends { type: string; deprecatedTypes?: readonly stri
 }
 
 export const components: Components = {
-  receivers: byType<ReceiverFactory>([otlpReceiver as ReceiverFactory, stdoutMarkersReceiver as ReceiverFactory, natsReceiver as ReceiverFactory]),
+  receivers: byType<ReceiverFactory>([otlpReceiver as ReceiverFactory, stdoutMarkersReceiver as ReceiverFactory, natsReceiver as ReceiverFactory, prometheusReceiver as ReceiverFactory, httpCheckReceiver as ReceiverFactory]),
   processors: byType<ProcessorFactory>([
     batchProcessor as ProcessorFactory,
     memoryLimiterProcessor as ProcessorFactory,
