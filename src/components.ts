@@ -24,6 +24,7 @@ import { resourceProcessor } from './processors/resource/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
 import { fileLogReceiver } from './receivers/file_log/index.js';
+import { hostMetricsReceiver } from './receivers/host_metrics/index.js';
 
 /**
  * The one alias table: each factory under its current type name and under every deprecated
@@ -44,6 +45,7 @@ export const components: Components = {
   receivers: byType<ReceiverFactory>([
     otlpReceiver as ReceiverFactory, stdoutMarkersReceiver as ReceiverFactory, natsReceiver as ReceiverFactory,
     fileLogReceiver as ReceiverFactory,
+    hostMetricsReceiver as ReceiverFactory,
   ]),
   processors: byType<ProcessorFactory>([
     batchProcessor as ProcessorFactory,
