@@ -37,6 +37,8 @@ interface Held {
 export interface ContainerParser {
   /** Parse in place; false when the entry is a partial line held for the rest. */
   parse(entry: Entry, source: string): boolean;
+  /** Whether a partial line of `source` is held. */
+  holding(source: string): boolean;
 }
 
 export function compileContainer(cfg: Record<string, unknown>, p: ProblemSink, maxLogSize: number): ContainerParser | undefined {
@@ -97,6 +99,11 @@ export function compileContainer(cfg: Record<string, unknown>, p: ProblemSink, m
   };
 
   return {
+    holding(source) {
+      if (held.size === 0) return false;
+      for (const key of held.keys()) if (key.startsWith(`${source}\u0000`)) return true;
+      return false;
+    },
     parse(e, source) {
       const value = getField(e, fromField);
       if (typeof value !== 'string') throw new Error(`container: ${fromField.text} is not a string`);

@@ -200,7 +200,7 @@ export class FileLogReceiver implements Receiver {
     await follower.start((line, file, mark) => {
       if (line.text === '') {
         pump.add([], [], 0, mark);
-        return;
+        return pipeline.holding(file.path);
       }
       const attributes: ValueMap = {};
       if (c.include_file_name) attributes['log.file.name'] = file.name;
@@ -222,6 +222,8 @@ export class FileLogReceiver implements Receiver {
       const records = emitted;
       emitted = [];
       pump.add(records, [], line.bytes, mark);
+      // A partial container line held for its rest: its offset is not stored until the rest comes.
+      return pipeline.holding(file.path);
     });
   }
 

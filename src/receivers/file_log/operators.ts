@@ -37,6 +37,8 @@ interface Built {
   readonly outputs: readonly string[];
   /** Handle one entry; call forward (zero, one or more times). */
   handle(entry: Entry, source: string, forward: Forward): void;
+  /** Whether it holds an unfinished entry of `source` (a partial container line). */
+  holding?(source: string): boolean;
 }
 
 export interface PipelineCounters {
@@ -64,6 +66,12 @@ export class OperatorPipeline {
   process(entry: Entry, source: string): void {
     if (this.first === undefined) this.emit(entry);
     else this.run(entry, this.first, source);
+  }
+
+  /** Whether an operator holds an unfinished entry of `source`: its offset must not be stored yet. */
+  holding(source: string): boolean {
+    for (const op of this.byId.values()) if (op.holding?.(source) === true) return true;
+    return false;
   }
 
   private run(entry: Entry, id: string, source: string): void {
@@ -312,7 +320,7 @@ function compileOne(cfg: OperatorConfig, id: string, outputs: readonly string[],
       const parts = parserParts(cfg, p);
       const container = compileContainer(cfg, p, maxLogSize);
       if (!container) return undefined;
-      return guarded(id, outputs, parts, counters, (e, source) => container.parse(e, source));
+      return { ...guarded(id, outputs, parts, counters, (e, source) => container.parse(e, source)), holding: (source: string) => container.holding(source) };
     }
     case 'severity_parser': {
       const step = severityStep(cfg, p, '');

@@ -28,8 +28,12 @@ export interface FollowedFile {
   readonly resolvedPath: string | undefined;
 }
 
-/** Receives every entry read, in order per file; `mark` is settled once the entry is delivered. */
-export type EntrySink = (line: Line, file: FollowedFile, mark: number) => void;
+/**
+ * Receives every entry read, in order per file; `mark` is settled once the entry is delivered.
+ * Returns true when the consumer holds the entry unfinished (a partial container line waiting for
+ * its rest): the stored offset then stays before it until a later entry of the file is not held.
+ */
+export type EntrySink = (line: Line, file: FollowedFile, mark: number) => boolean | void;
 
 export interface FollowerOptions {
   readonly include: readonly string[];
@@ -63,6 +67,10 @@ interface Tracked {
   handle: FileHandle | undefined;
   /** Bytes read and handed to the line reader. */
   readOffset: number;
+  /** End offset of the last entry emitted (where the next one starts). */
+  lastEnd: number;
+  /** Set while the consumer holds entries unfinished: where the first of them starts. */
+  floor: number | undefined;
   /** Offset up to which entries were delivered (what a restart resumes from). */
   ackedOffset: number;
   reader: LineReader | undefined;
@@ -198,6 +206,8 @@ export class FileFollower {
       info: { path, name: basename(path), resolvedPath: undefined },
       lastData: Date.now(),
       unseenPolls: 0,
+      lastEnd: offset,
+      floor: undefined,
     };
   }
 
@@ -324,6 +334,8 @@ export class FileFollower {
     t.splitter = undefined;
     t.readOffset = offset;
     t.ackedOffset = offset;
+    t.lastEnd = offset;
+    t.floor = undefined;
   }
 
   private ensureReader(t: Tracked): LineReader {
@@ -335,15 +347,20 @@ export class FileFollower {
   }
 
   private emit(t: Tracked, line: Line): void {
-    const last = this.unsettled[this.unsettled.length - 1];
     const seq = ++this.seq;
+    const held = this.sink(line, t.info, seq) === true;
+    if (held) t.floor ??= t.lastEnd;
+    else t.floor = undefined;
+    t.lastEnd = line.endOffset;
+    // What may be stored once this entry is delivered: not past an entry still held.
+    const offset = t.floor ?? line.endOffset;
+    const last = this.unsettled[this.unsettled.length - 1];
     if (last !== undefined && last.file === t) {
       last.seq = seq;
-      last.offset = line.endOffset;
+      last.offset = offset;
     } else {
-      this.unsettled.push({ seq, file: t, offset: line.endOffset });
+      this.unsettled.push({ seq, file: t, offset });
     }
-    this.sink(line, t.info, seq);
   }
 
   /** Read a file up to its end (or `budget` bytes); true when there is more to read. */

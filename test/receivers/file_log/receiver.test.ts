@@ -367,4 +367,26 @@ describe('file_log receiver: acknowledgement and storage', () => {
     await stop(second.r);
     await ext2.shutdown();
   });
+
+  it('a partial CRI line held when Ferry stops is read again after the restart, whole', async () => {
+    const root = tempDir();
+    const dir = join(root, 'var/log/pods/ns_pod_0a1b/c');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, '0.log');
+    writeFileSync(path, '2024-05-01T10:00:00Z stdout F complete line\n2024-05-01T10:00:01Z stdout P first part, \n');
+    const storageConfig = { directory: join(root, 'state'), create_directory: true, fsync: false } as FileStorageConfig;
+    const run = async (append?: string): Promise<unknown[]> => {
+      const ext = fileStorageExtension.create(storageConfig, testContext('file_storage', 'extension'));
+      await ext.start(testHost);
+      const f = await tail({ include: [path], include_file_path: true, storage: 'file_storage', operators: [{ type: 'container' }] }, hostWith('file_storage', ext));
+      if (append !== undefined) appendFileSync(path, append);
+      await waitFor(() => f.logs.records().length >= 1, 'a record');
+      await sleep(200);
+      await stop(f.r);
+      await ext.shutdown();
+      return bodies(f.logs.records());
+    };
+    expect(await run()).toEqual(['complete line']);
+    expect(await run('2024-05-01T10:00:02Z stdout F second part\n')).toEqual(['first part,second part']);
+  });
 });
