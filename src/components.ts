@@ -25,6 +25,8 @@ import { otlpReceiver } from './receivers/otlp/index.js';
 import { prometheusReceiver } from './receivers/prometheus/index.js';
 import { httpCheckReceiver } from './receivers/http_check/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
+import { fileLogReceiver } from './receivers/file_log/index.js';
+import { hostMetricsReceiver } from './receivers/host_metrics/index.js';
 
 /**
  * The one alias table: each factory under its current type name and under every deprecated
@@ -42,7 +44,15 @@ export function byType<F extends { type: string; deprecatedTypes?: readonly stri
 }
 
 export const components: Components = {
-  receivers: byType<ReceiverFactory>([otlpReceiver as ReceiverFactory, stdoutMarkersReceiver as ReceiverFactory, natsReceiver as ReceiverFactory, prometheusReceiver as ReceiverFactory, httpCheckReceiver as ReceiverFactory]),
+  receivers: byType<ReceiverFactory>([
+    otlpReceiver as ReceiverFactory,
+    stdoutMarkersReceiver as ReceiverFactory,
+    natsReceiver as ReceiverFactory,
+    prometheusReceiver as ReceiverFactory,
+    httpCheckReceiver as ReceiverFactory,
+    fileLogReceiver as ReceiverFactory,
+    hostMetricsReceiver as ReceiverFactory,
+  ]),
   processors: byType<ProcessorFactory>([
     batchProcessor as ProcessorFactory,
     memoryLimiterProcessor as ProcessorFactory,

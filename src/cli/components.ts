@@ -16,17 +16,18 @@ export function componentRows(components: Components): ComponentRow[] {
       rows.push({ kind, type: f.type, signals: 'signals' in f ? [...f.signals] : [], description: f.description });
     }
   };
-  add('receiver', components.receivers.values());
-  add('processor', components.processors.values());
-  add('exporter', components.exporters.values());
-  add('extension', components.extensions.values());
+  // A factory is in its map under its type and each deprecated name: list it once.
+  add('receiver', new Set(components.receivers.values()));
+  add('processor', new Set(components.processors.values()));
+  add('exporter', new Set(components.exporters.values()));
+  add('extension', new Set(components.extensions.values()));
   return rows;
 }
 
 export function printComponents(components: Components, json: boolean, write: (s: string) => void): void {
   if (json) {
     const withSchema = (kind: string, m: ReadonlyMap<string, AnyFactory>) =>
-      [...m.values()].map((f) => ({ kind, type: f.type, signals: 'signals' in f ? f.signals : [], description: f.description, configSchema: f.configSchema }));
+      [...new Set(m.values())].map((f) => ({ kind, type: f.type, signals: 'signals' in f ? f.signals : [], description: f.description, configSchema: f.configSchema }));
     write(
       JSON.stringify(
         [
