@@ -23,6 +23,7 @@ import { memoryLimiterProcessor } from './processors/memory_limiter/index.js';
 import { resourceProcessor } from './processors/resource/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
+import { zipkinReceiver } from './receivers/zipkin/index.js';
 
 /**
  * The one alias table: each factory under its current type name and under every deprecated
@@ -40,7 +41,12 @@ export function byType<F extends { type: string; deprecatedTypes?: readonly stri
 }
 
 export const components: Components = {
-  receivers: byType<ReceiverFactory>([otlpReceiver as ReceiverFactory, stdoutMarkersReceiver as ReceiverFactory, natsReceiver as ReceiverFactory]),
+  receivers: byType<ReceiverFactory>([
+    otlpReceiver as ReceiverFactory,
+    stdoutMarkersReceiver as ReceiverFactory,
+    natsReceiver as ReceiverFactory,
+    zipkinReceiver as ReceiverFactory,
+  ]),
   processors: byType<ProcessorFactory>([
     batchProcessor as ProcessorFactory,
     memoryLimiterProcessor as ProcessorFactory,

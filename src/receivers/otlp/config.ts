@@ -136,7 +136,7 @@ const urlPath = (signal: Signal): SchemaObject => ({
   default: DEFAULT_URL_PATHS[signal],
 });
 
-const httpSchema: SchemaObject = {
+export const httpSchema: SchemaObject = {
   type: 'object',
   description: 'Serve OTLP/HTTP (protobuf and JSON). Present (even empty) enables it; absent disables it.',
   additionalProperties: false,
