@@ -24,6 +24,7 @@ import { resourceProcessor } from './processors/resource/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
 import { zipkinReceiver } from './receivers/zipkin/index.js';
+import { jaegerReceiver } from './receivers/jaeger/index.js';
 
 /**
  * The one alias table: each factory under its current type name and under every deprecated
@@ -46,6 +47,7 @@ export const components: Components = {
     stdoutMarkersReceiver as ReceiverFactory,
     natsReceiver as ReceiverFactory,
     zipkinReceiver as ReceiverFactory,
+    jaegerReceiver as ReceiverFactory,
   ]),
   processors: byType<ProcessorFactory>([
     batchProcessor as ProcessorFactory,

@@ -76,7 +76,7 @@ export interface OtlpReceiverConfig {
   };
 }
 
-const grpcSchema: SchemaObject = {
+export const grpcSchema: SchemaObject = {
   type: 'object',
   description: 'Serve OTLP/gRPC. Present (even empty) enables it; absent disables it.',
   additionalProperties: false,

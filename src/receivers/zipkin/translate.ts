@@ -1,6 +1,7 @@
 // Zipkin v2 spans → OTLP, as the Collector's translator does (contrib pkg/translator/zipkin/
 // zipkinv2, ToTranslator): one resource per local service, one scope per instrumentation library.
 import Long from 'long';
+import { AttributeMap } from '../span_attributes.js';
 import type { AnyValue, KeyValue, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '../../pdata/types.js';
 import { SpanDecodeError } from '../span_http.js';
 import type { ZipkinSpan } from './model.js';
@@ -62,29 +63,6 @@ const STATUS_CODES: Readonly<Record<string, number>> = {
 /** Epoch microseconds → nanoseconds; past 2^53 ns, so a Long. */
 export function microsToNanos(us: number): Long {
   return Long.fromNumber(us, true).multiply(1000);
-}
-
-/** Attributes in insertion order with Go's map semantics (a later put replaces). */
-export class AttributeMap {
-  private readonly values = new Map<string, AnyValue>();
-  put(key: string, value: AnyValue): void {
-    this.values.set(key, value);
-  }
-  get(key: string): AnyValue | undefined {
-    return this.values.get(key);
-  }
-  has(key: string): boolean {
-    return this.values.has(key);
-  }
-  delete(key: string): void {
-    this.values.delete(key);
-  }
-  get size(): number {
-    return this.values.size;
-  }
-  toKeyValues(): KeyValue[] {
-    return [...this.values].map(([key, value]) => ({ key, value }));
-  }
 }
 
 const str = (v: string): AnyValue => ({ stringValue: v });
