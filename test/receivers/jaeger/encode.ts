@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url);
 // node-int64, the 64-bit type the thrift library writes (the same module instance it checks against).
 const Int64 = require('node-int64') as new (b: Buffer) => unknown;
 
-const { TBufferedTransport, TCompactProtocol } = thrift;
+const { TBinaryProtocol, TBufferedTransport, TCompactProtocol } = thrift;
 const T = { STOP: 0, BOOL: 2, DOUBLE: 4, I32: 8, I64: 10, STRING: 11, STRUCT: 12, LIST: 15 } as const;
 const TAG_TYPE = { STRING: 0, DOUBLE: 1, BOOL: 2, LONG: 3, BINARY: 4 } as const;
 const ONEWAY = 4;
@@ -98,16 +98,7 @@ function writeSpan(p: TProtocol, s: ThriftSpan): void {
   p.writeStructEnd();
 }
 
-/** One UDP datagram: the oneway message Agent.emitBatch(1: Batch) in compact Thrift. */
-export function encodeCompactEmitBatch(process: ThriftProcess, spans: ThriftSpan[]): Buffer {
-  let out: Buffer | undefined;
-  const transport = new TBufferedTransport(undefined, (msg?: Buffer) => {
-    out = msg;
-  });
-  const p = new TCompactProtocol(transport);
-  p.writeMessageBegin('emitBatch', ONEWAY, 1);
-  p.writeStructBegin('Agent_emitBatch_args');
-  p.writeFieldBegin('batch', T.STRUCT, 1);
+function writeBatch(p: TProtocol, process: ThriftProcess, spans: ThriftSpan[]): void {
   p.writeStructBegin('Batch');
   p.writeFieldBegin('process', T.STRUCT, 1);
   p.writeStructBegin('Process');
@@ -121,13 +112,36 @@ export function encodeCompactEmitBatch(process: ThriftProcess, spans: ThriftSpan
   writeList(p, 'spans', 2, spans, (s) => writeSpan(p, s));
   p.writeFieldStop();
   p.writeStructEnd();
-  p.writeFieldEnd();
-  p.writeFieldStop();
-  p.writeStructEnd();
-  p.writeMessageEnd();
+}
+
+function encoded(protocol: 'binary' | 'compact', write: (p: TProtocol) => void): Buffer {
+  let out: Buffer | undefined;
+  const transport = new TBufferedTransport(undefined, (msg?: Buffer) => {
+    out = msg;
+  });
+  write(protocol === 'binary' ? new TBinaryProtocol(transport) : new TCompactProtocol(transport));
   transport.flush();
   if (out === undefined) throw new Error('thrift transport wrote nothing');
   return out;
+}
+
+/** A jaeger.thrift Batch alone, as POSTed to /api/traces. */
+export function encodeBatch(protocol: 'binary' | 'compact', process: ThriftProcess, spans: ThriftSpan[]): Buffer {
+  return encoded(protocol, (p) => writeBatch(p, process, spans));
+}
+
+/** One UDP datagram: the oneway message Agent.emitBatch(1: Batch). */
+export function encodeEmitBatch(protocol: 'binary' | 'compact', process: ThriftProcess, spans: ThriftSpan[]): Buffer {
+  return encoded(protocol, (p) => {
+    p.writeMessageBegin('emitBatch', ONEWAY, 1);
+    p.writeStructBegin('Agent_emitBatch_args');
+    p.writeFieldBegin('batch', T.STRUCT, 1);
+    writeBatch(p, process, spans);
+    p.writeFieldEnd();
+    p.writeFieldStop();
+    p.writeStructEnd();
+    p.writeMessageEnd();
+  });
 }
 
 const PROTO_VALUE_TYPE = { STRING: 0, BOOL: 1, INT64: 2, FLOAT64: 3, BINARY: 4 } as const;

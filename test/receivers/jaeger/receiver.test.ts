@@ -3,7 +3,9 @@
 // Go/Java clients send; no npm client does) and gRPC api_v2 (no maintained npm client exists)
 // are built from the same recorded spans with the thrift library and grpc-js. Every OTLP field
 // is checked against jaeger-client's own Thrift form of each span.
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PermanentError, RetryableError } from '../../../src/consumer.js';
 import type { ResourceSpans, Span } from '../../../src/pdata/types.js';
 import { JaegerReceiver } from '../../../src/receivers/jaeger/index.js';
 import type { JaegerReceiverConfig } from '../../../src/receivers/jaeger/index.js';
@@ -11,7 +13,7 @@ import { CollectingConsumer, freePort, testContext, testHost, waitFor } from '..
 import { attrs } from '../../helpers/values.js';
 import type { ThriftProcess, ThriftSpan, ThriftTag } from './client.js';
 import { jaegerClient, recordCheckout } from './client.js';
-import { encodeCompactEmitBatch, postSpansGrpc, postSpansRequest } from './encode.js';
+import { encodeBatch, encodeEmitBatch, postSpansGrpc, postSpansRequest } from './encode.js';
 
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? new Uint8Array()).toString('hex');
 const nanos = (v: unknown): bigint => BigInt(String(v));
@@ -132,6 +134,12 @@ function checkCheckout(resources: ResourceSpans[], recorded: ThriftSpan[], proce
   expect(attrs(p.attributes)).toEqual({});
 }
 
+async function sendUdp(port: number, packet: Buffer): Promise<void> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => socket.send(packet, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  socket.close();
+}
+
 describe('jaeger receiver with jaeger-client', () => {
   it('thrift_http: HTTPSender posts Thrift to /api/traces; every field arrives', async () => {
     const { consumer, ports } = await start(['thrift_http']);
@@ -155,11 +163,7 @@ describe('jaeger receiver with jaeger-client', () => {
     const { consumer, ports } = await start(['thrift_compact']);
     const client = jaegerClient('checkout-api', { none: true });
     recordCheckout(client.tracer);
-    const { createSocket } = await import('node:dgram');
-    const socket = createSocket('udp4');
-    const packet = encodeCompactEmitBatch(client.process(), client.recorded());
-    await new Promise<void>((resolve, reject) => socket.send(packet, ports.thrift_compact, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-    socket.close();
+    await sendUdp(ports.thrift_compact as number, encodeEmitBatch('compact', client.process(), client.recorded()));
     await waitFor(() => consumer.items() === 3, 'three spans');
     checkCheckout(arrived(consumer), client.recorded(), client.process());
   });
@@ -171,5 +175,84 @@ describe('jaeger receiver with jaeger-client', () => {
     const result = await postSpansGrpc(`127.0.0.1:${ports.grpc}`, postSpansRequest(client.process(), client.recorded()));
     expect(result).toEqual({ code: 0, details: 'OK' });
     checkCheckout(arrived(consumer), client.recorded(), client.process());
+  });
+});
+
+describe('jaeger receiver: bad input and refusals', () => {
+  function recorded(): { process: ThriftProcess; spans: ThriftSpan[] } {
+    const client = jaegerClient('checkout-api', { none: true });
+    recordCheckout(client.tracer);
+    return { process: client.process(), spans: client.recorded() };
+  }
+
+  it('thrift_http: malformed or truncated Thrift and other content types get 400 with a reason; the receiver keeps serving', async () => {
+    const { consumer, ports } = await start(['thrift_http']);
+    const url = `http://127.0.0.1:${ports.thrift_http}/api/traces`;
+    const { process, spans } = recorded();
+    const good = encodeBatch('binary', process, spans);
+    const cases: [Buffer | string, string, RegExp][] = [
+      [good.subarray(0, good.length - 7), 'application/x-thrift', /invalid Jaeger Thrift batch: unexpected end of data/],
+      [Buffer.from([0x0c, 0x00, 0x01, 0x00]), 'application/x-thrift', /invalid Jaeger Thrift batch: .*serviceName is not set/],
+      [Buffer.from([0x00]), 'application/x-thrift', /required field process is not set/],
+      [Buffer.from([0x0f, 0x00, 0x02, 0x0c, 0xff, 0xff, 0xff, 0xf0]), 'application/x-thrift', /invalid Jaeger Thrift batch/],
+      [good, 'application/json', /unsupported content type "application\/json"/],
+    ];
+    for (const [body, type, reason] of cases) {
+      const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': type } });
+      expect(res.status, reason.source).toBe(400);
+      expect(await res.text()).toMatch(reason);
+    }
+    expect(consumer.batches).toHaveLength(0);
+    const ok = await fetch(url, { method: 'POST', body: good, headers: { 'content-type': 'application/vnd.apache.thrift.binary' } });
+    expect(ok.status).toBe(202);
+    checkCheckout(arrived(consumer), spans, process);
+  });
+
+  it('thrift_http: answers after the pipeline and maps refusals as OTLP/HTTP does', async () => {
+    const { consumer, ports } = await start(['thrift_http']);
+    const url = `http://127.0.0.1:${ports.thrift_http}/api/traces`;
+    const { process, spans } = recorded();
+    const body = encodeBatch('binary', process, spans);
+    const post = () => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-thrift' } });
+    consumer.fail = new PermanentError('bad spans downstream');
+    let res = await post();
+    expect([res.status, (await res.text()).trim()]).toEqual([400, 'bad spans downstream']);
+    consumer.fail = new RetryableError('slow down', { reason: 'throttled', retryAfterMs: 2000 });
+    res = await post();
+    expect([res.status, res.headers.get('retry-after')]).toEqual([429, '2']);
+    consumer.fail = new RetryableError('exporter down');
+    expect((await post()).status).toBe(503);
+  });
+
+  it('grpc: undecodable requests and bad ids get INVALID_ARGUMENT; refusals map to gRPC codes', async () => {
+    const { consumer, ports } = await start(['grpc']);
+    const address = `127.0.0.1:${ports.grpc}`;
+    let r = await postSpansGrpc(address, Buffer.from([0x0a, 0x10, 0x0a, 0x05]));
+    expect(r.code).toBe(3);
+    expect(r.details).toMatch(/invalid jaeger.api_v2.PostSpansRequest/);
+    // batch { spans { trace_id: 3 bytes } }
+    r = await postSpansGrpc(address, Buffer.from([0x0a, 0x07, 0x0a, 0x05, 0x0a, 0x03, 0x01, 0x02, 0x03]));
+    expect(r).toEqual({ code: 3, details: 'invalid batch.spans[0].trace_id: 3 bytes, expected 16' });
+    const { process, spans } = recorded();
+    const request = postSpansRequest(process, spans);
+    consumer.fail = new PermanentError('bad spans downstream');
+    expect(await postSpansGrpc(address, request)).toEqual({ code: 3, details: 'bad spans downstream' });
+    consumer.fail = new RetryableError('exporter down');
+    expect((await postSpansGrpc(address, request)).code).toBe(14);
+    consumer.fail = undefined;
+    expect((await postSpansGrpc(address, request)).code).toBe(0);
+    checkCheckout(arrived(consumer), spans, process);
+  });
+
+  it('udp: a datagram that does not decode is dropped and counted; the next one is received', async () => {
+    const { consumer, ports, receiver } = await start(['thrift_binary', 'thrift_compact']);
+    const { process, spans } = recorded();
+    await sendUdp(ports.thrift_binary as number, Buffer.from('not thrift at all'));
+    await sendUdp(ports.thrift_binary as number, encodeEmitBatch('compact', process, spans)); // compact on the binary port
+    await waitFor(() => (receiver.udp.get('thrift_binary')?.dropped('does not decode') ?? 0) === 2, 'two dropped datagrams');
+    expect(consumer.batches).toHaveLength(0);
+    await sendUdp(ports.thrift_binary as number, encodeEmitBatch('binary', process, spans));
+    await waitFor(() => consumer.items() === 3, 'three spans');
+    checkCheckout(arrived(consumer), spans, process);
   });
 });
