@@ -225,6 +225,21 @@ describe('zipkin receiver: bad input and refusals', () => {
     expect(span?.kind).toBe(0);
   });
 
+  it('CORS: a browser tracer (zipkin-js in a page) gets its preflight and the answer allowed', async () => {
+    const { url } = await start({ cors: { allowed_origins: ['https://*.shop.example'], max_age: 600 } });
+    const preflight = await fetch(`${url}/api/v2/spans`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://www.shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://www.shop.example');
+    expect(preflight.headers.get('access-control-max-age')).toBe('600');
+    const res = await fetch(`${url}/api/v2/spans`, { method: 'POST', body: good, headers: { origin: 'https://www.shop.example', 'content-type': 'application/json' } });
+    expect([res.status, res.headers.get('access-control-allow-origin')]).toEqual([202, 'https://www.shop.example']);
+    const other = await fetch(`${url}/api/v2/spans`, { method: 'POST', body: good, headers: { origin: 'https://evil.example', 'content-type': 'application/json' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('bodies over max_request_body_size get 413', async () => {
     const { url } = await start({ max_request_body_size: 100 });
     const res = await post(`${url}/api/v2/spans`, `[${'1,'.repeat(100)}1]`, { 'content-type': 'application/json' });
