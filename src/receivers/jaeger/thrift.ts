@@ -3,62 +3,12 @@
 // (as its generated code would), required fields checked, unknown fields skipped, and the
 // result converted to Jaeger's domain model as jaeger's ToDomain does.
 import Long from 'long';
-import thrift from 'thrift';
 import type { TProtocol } from 'thrift';
 import { SpanDecodeError } from '../span_http.js';
+import type { ThriftProtocol } from '../thrift_reader.js';
+import { T, decoding, i64, i64Bytes, protocolFor, readList, readStruct, required } from '../thrift_reader.js';
 import type { JaegerBatch, JaegerLog, JaegerProcess, JaegerRef, JaegerSpan, JaegerTag } from './model.js';
 import { microsToNanos } from './model.js';
-
-const { TBinaryProtocol, TCompactProtocol, TFramedTransport } = thrift;
-
-export type ThriftProtocol = 'binary' | 'compact';
-
-// Thrift wire types (Thrift.Type).
-const T = { STOP: 0, BOOL: 2, DOUBLE: 4, I32: 8, I64: 10, STRING: 11, STRUCT: 12, LIST: 15 } as const;
-
-/** A node-int64 value as the library returns it: we only need its 8 big-endian bytes. */
-interface Int64Like {
-  toBuffer(raw?: boolean): Buffer;
-}
-
-function protocolFor(kind: ThriftProtocol, body: Buffer): TProtocol {
-  const transport = new TFramedTransport(body);
-  return kind === 'binary' ? new TBinaryProtocol(transport) : new TCompactProtocol(transport);
-}
-
-function i64Bytes(p: TProtocol): Buffer {
-  return (p.readI64() as unknown as Int64Like).toBuffer(true);
-}
-
-function i64(p: TProtocol): Long {
-  const b = i64Bytes(p);
-  return Long.fromBits(b.readInt32BE(4), b.readInt32BE(0), false);
-}
-
-/** Read one struct, handing each field to `field` (true when it read it; otherwise the field is skipped). */
-function readStruct(p: TProtocol, field: (id: number, type: number) => boolean): void {
-  p.readStructBegin();
-  for (;;) {
-    const f = p.readFieldBegin();
-    if (f.ftype === T.STOP) break;
-    if (!field(f.fid, f.ftype)) p.skip(f.ftype);
-    p.readFieldEnd();
-  }
-  p.readStructEnd();
-}
-
-function readList<E>(p: TProtocol, type: number, elem: () => E, what: string): E[] {
-  const { etype, size } = p.readListBegin();
-  if (etype !== type) throw new SpanDecodeError(`${what}: list of type ${etype}, expected ${type}`);
-  const out: E[] = [];
-  for (let i = 0; i < size; i++) out.push(elem());
-  p.readListEnd();
-  return out;
-}
-
-function required(present: Set<number>, ids: readonly [number, string][], what: string): void {
-  for (const [id, name] of ids) if (!present.has(id)) throw new SpanDecodeError(`${what}: required field ${name} is not set`);
-}
 
 function readTag(p: TProtocol): JaegerTag {
   let key = '';
@@ -223,21 +173,6 @@ function readBatch(p: TProtocol): JaegerBatch {
   });
   required(seen, [[1, 'process'], [2, 'spans']], 'Batch');
   return { process, spans };
-}
-
-function describe(err: unknown): string {
-  if (err instanceof SpanDecodeError) return err.message;
-  const e = err as { name?: string; message?: string };
-  if (e?.name === 'InputBufferUnderrunError' || e?.message === '') return 'unexpected end of data';
-  return e?.message ?? String(err);
-}
-
-function decoding<R>(what: string, read: () => R): R {
-  try {
-    return read();
-  } catch (err) {
-    throw new SpanDecodeError(`invalid ${what}: ${describe(err)}`);
-  }
 }
 
 /** A jaeger.thrift Batch, as POSTed to /api/traces (binary protocol, no message envelope). */

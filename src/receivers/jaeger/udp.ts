@@ -12,7 +12,7 @@ import type { ReceiverMetrics } from '../../telemetry/self.js';
 import type { InFlight } from '../helper.js';
 import { clientAddress, consumeCounted } from '../helper.js';
 import { SpanDecodeError } from '../span_http.js';
-import type { ThriftProtocol } from './thrift.js';
+import type { ThriftProtocol } from '../thrift_reader.js';
 import { decodeAgentMessage } from './thrift.js';
 import { jaegerToOtlp } from './translate.js';
 

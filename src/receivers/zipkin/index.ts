@@ -1,14 +1,15 @@
 // The zipkin receiver: Zipkin's HTTP API (POST /api/v2/spans in JSON or Protobuf, POST
-// /api/v1/spans in JSON), translated to OTLP as the Collector does, answered 202 once consumed.
+// /api/v1/spans in JSON or Thrift), translated to OTLP as the Collector does, answered 202 once consumed.
 import type { ComponentContext, Host, Receiver, ReceiverFactory, SignalConsumers } from '../../component.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { InFlight } from '../helper.js';
 import type { SpanRoute } from '../span_http.js';
-import { SpanDecodeError, SpanHttpServer } from '../span_http.js';
+import { SpanHttpServer } from '../span_http.js';
 import type { ZipkinReceiverConfig } from './config.js';
 import { configSchema, resolveZipkin, validate } from './config.js';
 import { decodeJsonV1, decodeJsonV2 } from './json.js';
 import { decodeProtoV2 } from './proto.js';
+import { decodeThriftV1 } from './thrift.js';
 import { zipkinToOtlp } from './translate.js';
 
 export type { ZipkinReceiverConfig } from './config.js';
@@ -22,12 +23,7 @@ export function zipkinRoutes(parseStringTags: boolean): Map<string, SpanRoute> {
     ['/api/v2/spans', (body, type) => zipkinToOtlp(type === 'application/x-protobuf' ? decodeProtoV2(body) : decodeJsonV2(body), parseStringTags)],
     [
       '/api/v1/spans',
-      (body, type) => {
-        if (type === 'application/x-thrift') {
-          throw new SpanDecodeError('Zipkin v1 Thrift is not supported by Ferry; send JSON v1 (application/json) or v2 JSON/Protobuf to /api/v2/spans');
-        }
-        return zipkinToOtlp(decodeJsonV1(body), parseStringTags);
-      },
+      (body, type) => zipkinToOtlp(type === 'application/x-thrift' ? decodeThriftV1(body) : decodeJsonV1(body), parseStringTags),
     ],
   ]);
 }
@@ -77,7 +73,7 @@ export class ZipkinReceiver implements Receiver {
 export const zipkinReceiver: ReceiverFactory<ZipkinReceiverConfig> = {
   kind: 'receiver',
   type: 'zipkin',
-  description: 'Receives Zipkin spans over HTTP (9411): /api/v2/spans in JSON or Protobuf, /api/v1/spans in JSON.',
+  description: 'Receives Zipkin spans over HTTP (9411): /api/v2/spans in JSON or Protobuf, /api/v1/spans in JSON or Thrift.',
   signals: ['traces'],
   configSchema,
   validate,

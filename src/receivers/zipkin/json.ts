@@ -128,7 +128,12 @@ function v1TagValue(v: unknown, where: string): string {
  * annotations the remote endpoint; the core annotation's endpoint the local one.
  */
 export function decodeJsonV1(body: Buffer): ZipkinSpan[] {
-  return parseArray(body, 'v1').map((raw, i) => {
+  return v1ToV2(parseArray(body, 'v1'));
+}
+
+/** v1 spans in their JSON shape (Thrift v1 is read into the same shape) → v2 spans. */
+export function v1ToV2(spans: readonly unknown[]): ZipkinSpan[] {
+  return spans.map((raw, i) => {
     const where = `span[${i}]`;
     if (!isObject(raw)) throw new SpanDecodeError(`${where}: expected an object`);
     const anns = annotations(raw.annotations, `${where}.annotations`);

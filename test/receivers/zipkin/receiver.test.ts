@@ -1,6 +1,8 @@
 // The zipkin receiver against Zipkin's own JavaScript tracer and HTTP transport: every OTLP
 // field of what arrives is checked against the span the tracer recorded, for JSON v2, Protobuf
-// v2 (the recorded spans encoded with zipkin.proto), JSON v1 and gzip; then bad input and refusals.
+// v2 (the recorded spans encoded with zipkin.proto), JSON v1, Thrift v1 (zipkin-encoder-thrift) and
+// gzip; then bad input and refusals.
+import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonEncoder } from 'zipkin';
@@ -14,6 +16,8 @@ import { attrs } from '../../helpers/values.js';
 import type { ZipkinModelSpan } from './client.js';
 import { flush, recordCheckout, zipkinClient } from './client.js';
 
+// Zipkin's own Thrift v1 encoder (what zipkin-js's Kafka and Scribe transports send).
+const ZIPKIN_THRIFT = createRequire(import.meta.url)('zipkin-encoder-thrift') as { encode(span: ZipkinModelSpan): Buffer };
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? new Uint8Array()).toString('hex');
 const nanos = (v: unknown): bigint => BigInt(String(v));
 
@@ -183,6 +187,42 @@ describe('zipkin receiver with the zipkin-js tracer', () => {
     expect(k.kind).toBe(1);
   });
 
+  it('Thrift v1 to /api/v1/spans (spans encoded by zipkin-encoder-thrift) arrives as JSON v1 does', async () => {
+    const { consumer, url } = await start();
+    const client = zipkinClient(`${url}/api/v1/spans`, 'checkout-web', 'v1');
+    recordCheckout(client.tracer);
+    const encoded = client.recorded.map((s) => ZIPKIN_THRIFT.encode(s));
+    // The body is a Thrift list<Span> (binary protocol): element type STRUCT, count, the spans.
+    const header = Buffer.from([0x0c, 0, 0, 0, encoded.length]);
+    const res = await post(`${url}/api/v1/spans`, Buffer.concat([header, ...encoded]), { 'content-type': 'application/x-thrift' });
+    expect(res.status).toBe(202);
+    const spans = allSpans(arrived(consumer));
+    const recordedClient = client.recorded.find((s) => s.name === 'get /checkout') as ZipkinModelSpan;
+    const c = spans.find((s) => s.name === 'get /checkout') as Span;
+    expect(hex(c.traceId)).toBe(recordedClient.traceId);
+    expect(hex(c.spanId)).toBe(recordedClient.id);
+    expect(c.kind).toBe(3);
+    expect(nanos(c.startTimeUnixNano)).toBe(BigInt(recordedClient.timestamp as number) * 1000n);
+    expect(nanos(c.endTimeUnixNano)).toBe(BigInt((recordedClient.timestamp as number) + (recordedClient.duration as number)) * 1000n);
+    expect(c.status?.code).toBe(2);
+    expect(attrs(c.attributes)).toEqual({
+      'http.path': '/checkout',
+      retries: '3',
+      ratio: '0.25',
+      'net.host.ip': '192.168.7.9',
+      'net.host.port': 3000,
+      'peer.service': 'payments',
+      'net.peer.ip': '10.1.2.3',
+      'net.peer.port': 8080,
+    });
+    expect(c.events.map((e) => [e.name, nanos(e.timeUnixNano)])).toEqual([['cache miss', BigInt(recordedClient.annotations[0]?.timestamp as number) * 1000n]]);
+    expect(attrs(arrived(consumer)[0]?.resource?.attributes)).toEqual({ 'service.name': 'checkout-web' });
+    const k = spans.find((s) => s.name === 'price-cart') as Span;
+    expect(hex(k.parentSpanId)).toBe(recordedClient.id);
+    expect(k.kind).toBe(1);
+    expect(k.status).toEqual({ code: 2, message: 'no price for sku 42' });
+  });
+
   it('parse_string_tags types numeric and boolean tag values', async () => {
     const { consumer, url } = await start({ parse_string_tags: true });
     const client = zipkinClient(`${url}/api/v2/spans`, 'checkout-web');
@@ -209,7 +249,8 @@ describe('zipkin receiver: bad input and refusals', () => {
       ['/api/v2/spans', Buffer.from([0x0a, 0x05, 0x0a, 0xff]), { 'content-type': 'application/x-protobuf' }, /invalid Zipkin Protobuf/],
       ['/api/v2/spans', Buffer.from([0x0a, 0x04, 0x0a, 0x02, 0x01, 0x02]), { 'content-type': 'application/x-protobuf' }, /trace_id: 2 bytes, expected 8 or 16/],
       ['/api/v2/spans', 'not gzip', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, /cannot decompress gzip/],
-      ['/api/v1/spans', 'x', { 'content-type': 'application/x-thrift' }, /Thrift is not supported/],
+      ['/api/v1/spans', Buffer.from([0x0c, 0, 0, 0, 2, 0x0a, 0, 1]), { 'content-type': 'application/x-thrift' }, /invalid Zipkin v1 Thrift \(list<Span>\): unexpected end of data/],
+      ['/api/v1/spans', Buffer.from([0x0b, 0, 0, 0, 1]), { 'content-type': 'application/x-thrift' }, /spans: list of type 11, expected 12/],
     ];
     for (const [path, body, headers, reason] of cases) {
       const res = await post(`${url}${path}`, body, headers);
