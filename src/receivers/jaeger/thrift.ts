@@ -10,6 +10,10 @@ import { T, decoding, i64, i64Bytes, protocolFor, readList, readStruct, required
 import type { JaegerBatch, JaegerLog, JaegerProcess, JaegerRef, JaegerSpan, JaegerTag } from './model.js';
 import { microsToNanos } from './model.js';
 
+// The wire type of each Tag field, by field id (Tags are most of a batch: no per-field allocation here).
+const TAG_FIELD_TYPES: readonly number[] = [-1, T.STRING, T.I32, T.STRING, T.DOUBLE, T.BOOL, T.I64, T.STRING];
+const EMPTY_BYTES = new Uint8Array();
+
 function readTag(p: TProtocol): JaegerTag {
   let key = '';
   let vType = -1;
@@ -17,22 +21,26 @@ function readTag(p: TProtocol): JaegerTag {
   let vDouble = 0;
   let vBool = false;
   let vLong = Long.ZERO;
-  let vBinary: Uint8Array = new Uint8Array();
-  const seen = new Set<number>();
+  let vBinary: Uint8Array = EMPTY_BYTES;
+  let hasKey = false;
+  let hasType = false;
   readStruct(p, (id, type) => {
-    const want = [0, T.STRING, T.I32, T.STRING, T.DOUBLE, T.BOOL, T.I64, T.STRING][id];
-    if (want === undefined || want === 0 || want !== type) return false;
-    seen.add(id);
-    if (id === 1) key = p.readString();
-    else if (id === 2) vType = p.readI32();
-    else if (id === 3) vStr = p.readString();
+    if (TAG_FIELD_TYPES[id] !== type) return false;
+    if (id === 1) {
+      key = p.readString();
+      hasKey = true;
+    } else if (id === 2) {
+      vType = p.readI32();
+      hasType = true;
+    } else if (id === 3) vStr = p.readString();
     else if (id === 4) vDouble = p.readDouble();
     else if (id === 5) vBool = p.readBool();
     else if (id === 6) vLong = i64(p);
     else vBinary = p.readBinary();
     return true;
   });
-  required(seen, [[1, 'key'], [2, 'vType']], 'Tag');
+  if (!hasKey) throw new SpanDecodeError('Tag: required field key is not set');
+  if (!hasType) throw new SpanDecodeError('Tag: required field vType is not set');
   // jaeger.thrift TagType: STRING, DOUBLE, BOOL, LONG, BINARY.
   switch (vType) {
     case 0:
