@@ -214,6 +214,8 @@ function toSpan(span: JaegerSpan): Span {
     events: [],
     links: [],
   };
+  // Jaeger's sampled flag is W3C's: the span's trace flags carry it (newer Collector versions).
+  if ((span.flags & 1) !== 0) out.flags = 1;
   const parent = parentSpanId(span);
   if (parent !== undefined && !isZero(parent)) out.parentSpanId = parent;
   const attrs = new AttributeMap();

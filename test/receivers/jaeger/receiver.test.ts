@@ -103,6 +103,8 @@ function checkCheckout(resources: ResourceSpans[], recorded: ThriftSpan[], proce
     expect(nanos(s.startTimeUnixNano)).toBe(i64(t.startTime) * 1000n);
     expect(nanos(s.endTimeUnixNano)).toBe((i64(t.startTime) + i64(t.duration)) * 1000n);
     expect(i64(t.duration) > 0n).toBe(true);
+    expect(t.flags & 1).toBe(1); // sampled (const sampler)
+    expect(s.flags).toBe(1);
   };
 
   const r = spans.get('GET /checkout') as Span;
