@@ -27,6 +27,8 @@ import { httpCheckReceiver } from './receivers/http_check/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
 import { fileLogReceiver } from './receivers/file_log/index.js';
 import { hostMetricsReceiver } from './receivers/host_metrics/index.js';
+import { zipkinReceiver } from './receivers/zipkin/index.js';
+import { jaegerReceiver } from './receivers/jaeger/index.js';
 
 /**
  * The one alias table: each factory under its current type name and under every deprecated
@@ -52,6 +54,8 @@ export const components: Components = {
     httpCheckReceiver as ReceiverFactory,
     fileLogReceiver as ReceiverFactory,
     hostMetricsReceiver as ReceiverFactory,
+    zipkinReceiver as ReceiverFactory,
+    jaegerReceiver as ReceiverFactory,
   ]),
   processors: byType<ProcessorFactory>([
     batchProcessor as ProcessorFactory,

@@ -76,7 +76,7 @@ export interface OtlpReceiverConfig {
   };
 }
 
-const grpcSchema: SchemaObject = {
+export const grpcSchema: SchemaObject = {
   type: 'object',
   description: 'Serve OTLP/gRPC. Present (even empty) enables it; absent disables it.',
   additionalProperties: false,
@@ -136,7 +136,7 @@ const urlPath = (signal: Signal): SchemaObject => ({
   default: DEFAULT_URL_PATHS[signal],
 });
 
-const httpSchema: SchemaObject = {
+export const httpSchema: SchemaObject = {
   type: 'object',
   description: 'Serve OTLP/HTTP (protobuf and JSON). Present (even empty) enables it; absent disables it.',
   additionalProperties: false,

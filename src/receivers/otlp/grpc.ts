@@ -53,7 +53,7 @@ const EMPTY_RESPONSE = Buffer.alloc(0);
 
 type Reply = { readonly error: { code: number; details: string; metadata?: MetadataType } } | { readonly error?: undefined };
 
-function channelOptions(c: ResolvedGrpc): ChannelOptions {
+export function channelOptions(c: ResolvedGrpc): ChannelOptions {
   const o: ChannelOptions = { 'grpc.max_receive_message_length': c.maxRecvMsgSizeBytes };
   if (c.maxConcurrentStreams !== undefined) o['grpc.max_concurrent_streams'] = c.maxConcurrentStreams;
   const k = c.keepalive;
@@ -66,7 +66,7 @@ function channelOptions(c: ResolvedGrpc): ChannelOptions {
 }
 
 /** grpc-js wraps bind failures ("No address added… [listen EADDRINUSE: …]"); say it plainly. */
-function bindError(address: string, err: Error): Error {
+export function bindError(address: string, err: Error, what = 'otlp receiver'): Error {
   const m = err.message;
   const why = m.includes('EADDRINUSE')
     ? 'address already in use'
@@ -75,7 +75,7 @@ function bindError(address: string, err: Error): Error {
       : m.includes('EADDRNOTAVAIL')
         ? 'address not available on this host'
         : m;
-  return new Error(`otlp receiver: cannot listen on ${address}: ${why}`, { cause: err });
+  return new Error(`${what}: cannot listen on ${address}: ${why}`, { cause: err });
 }
 
 export class OtlpGrpcServer {

@@ -41,7 +41,7 @@ const STATUS_CODE: Readonly<Record<number, number>> = {
  * node:http's slow-client guards from the Collector's keys. Node checks them on a timer
  * (every 30 s by default), so the check runs often enough for short configured timeouts.
  */
-function serverTimeouts(config: ResolvedHttp): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+export function serverTimeouts(config: ResolvedHttp): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
   const read = config.readTimeoutMs;
   // Node refuses headersTimeout > requestTimeout; the whole-request limit wins anyway.
   const headers = read > 0 && (config.readHeaderTimeoutMs === 0 || config.readHeaderTimeoutMs > read) ? read : config.readHeaderTimeoutMs;
