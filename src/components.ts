@@ -21,6 +21,7 @@ import { attributesProcessor } from './processors/attributes/index.js';
 import { filterProcessor } from './processors/filter/index.js';
 import { memoryLimiterProcessor } from './processors/memory_limiter/index.js';
 import { resourceProcessor } from './processors/resource/index.js';
+import { transformProcessor } from './processors/transform/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
 
@@ -47,6 +48,7 @@ export const components: Components = {
     resourceProcessor as ProcessorFactory,
     attributesProcessor as ProcessorFactory,
     filterProcessor as ProcessorFactory,
+    transformProcessor as ProcessorFactory,
   ]),
   exporters: byType<ExporterFactory>([
     otlpExporter as ExporterFactory,

@@ -109,6 +109,7 @@ class Compiler {
   private path(e: Extract<Expr, { k: 'path' }>): Compiled {
     let fields = e.fields;
     let ctx: ContextName = this.context;
+    let prefix = '';
     const first = fields[0];
     const lead = first === undefined ? undefined : contextOfName(first.name);
     if (lead !== undefined && fields.length > 1) {
@@ -117,6 +118,7 @@ class Compiler {
       }
       if (first!.keys.length > 0) fail(first!.pos, `${first!.name} cannot be indexed`, `write ${first!.name}.attributes[...]`);
       ctx = lead;
+      prefix = `${first!.name}.`;
       fields = fields.slice(1);
     }
     for (const f of fields.slice(0, -1)) if (f.keys.length > 0) fail(f.keys[0]!.pos, `only the last field of a path can have keys (${f.name})`, 'move the keys to the end of the path');
@@ -125,7 +127,7 @@ class Compiler {
     if (access === undefined) {
       const known = fieldNames(ctx);
       const near = suggestion(fields[fields.length - 1]?.name ?? '', known);
-      fail(e.pos, `unknown path ${dotted} in the ${ctx} context`, near ? `did you mean ${ctx === this.context ? '' : ctx + '.'}${near}? known: ${known.join(', ')}` : `known paths: ${known.join(', ')}`);
+      fail(e.pos, `unknown path ${prefix}${dotted} in the ${ctx} context`, near ? `did you mean ${prefix}${near}? known: ${known.join(', ')}` : `known paths: ${known.join(', ')}`);
     }
     const a = access as NonNullable<typeof access>;
     const base: Compiled = { ty: a.ty, eval: a.get, target: a.set ? { ty: a.ty, get: a.get, set: a.set } : undefined, expr: e };
