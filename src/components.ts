@@ -1,6 +1,8 @@
 // The registry: every factory Ferry ships. `ferry components` prints it and the
 // configuration is validated against it.
-import type { Components, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory } from './component.js';
+import type { Components, ConnectorFactory, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory } from './component.js';
+import { forwardConnector } from './connectors/forward/index.js';
+import { routingConnector } from './connectors/routing/index.js';
 import { debugExporter } from './exporters/debug/index.js';
 import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
@@ -65,4 +67,5 @@ export const components: Components = {
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
   extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory, fileStorageExtension as ExtensionFactory]),
+  connectors: byType<ConnectorFactory>([forwardConnector as ConnectorFactory, routingConnector as ConnectorFactory]),
 };

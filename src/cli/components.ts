@@ -13,20 +13,28 @@ export function componentRows(components: Components): ComponentRow[] {
   const rows: ComponentRow[] = [];
   const add = (kind: string, factories: Iterable<AnyFactory>) => {
     for (const f of factories) {
-      rows.push({ kind, type: f.type, signals: 'signals' in f ? [...f.signals] : [], description: f.description });
+      rows.push({ kind, type: f.type, signals: signalsOf(f), description: f.description });
     }
   };
   add('receiver', components.receivers.values());
   add('processor', components.processors.values());
   add('exporter', components.exporters.values());
   add('extension', components.extensions.values());
+  add('connector', components.connectors?.values() ?? []);
   return rows;
+}
+
+/** A factory's signals; a connector's as `from→to` pairs. */
+function signalsOf(f: AnyFactory): string[] {
+  if ('signals' in f) return [...f.signals];
+  if ('pairs' in f) return f.pairs.map(([a, b]) => `${a}→${b}`);
+  return [];
 }
 
 export function printComponents(components: Components, json: boolean, write: (s: string) => void): void {
   if (json) {
     const withSchema = (kind: string, m: ReadonlyMap<string, AnyFactory>) =>
-      [...m.values()].map((f) => ({ kind, type: f.type, signals: 'signals' in f ? f.signals : [], description: f.description, configSchema: f.configSchema }));
+      [...m.values()].map((f) => ({ kind, type: f.type, signals: signalsOf(f), description: f.description, configSchema: f.configSchema }));
     write(
       JSON.stringify(
         [
@@ -34,6 +42,7 @@ export function printComponents(components: Components, json: boolean, write: (s
           ...withSchema('processor', components.processors),
           ...withSchema('exporter', components.exporters),
           ...withSchema('extension', components.extensions),
+          ...withSchema('connector', components.connectors ?? new Map()),
         ],
         null,
         2,

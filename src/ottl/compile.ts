@@ -133,16 +133,17 @@ class Compiler {
     const base: Compiled = { ty: a.ty, eval: a.get, target: a.set ? { ty: a.ty, get: a.get, set: a.set } : undefined, expr: e };
     const keys = fields[fields.length - 1]?.keys ?? [];
     if (keys.length > 0 && !['map', 'list', 'any', 'string'].includes(a.ty)) fail(keys[0]!.pos, `${dotted} (${GO_TYPE[a.ty]}) cannot be indexed`, `remove the [...] after ${dotted}`);
-    return this.keyed(base, keys);
+    return this.keyed(base, keys, ctx === 'request');
   }
 
   /** A value indexed by keys: `x["a"][0]`; settable when the base is. */
-  private keyed(base: Compiled, keyExprs: readonly Expr[]): Compiled {
+  private keyed(base: Compiled, keyExprs: readonly Expr[], lowerCaseKeys = false): Compiled {
     if (keyExprs.length === 0) return base;
-    const keys = keyExprs.map((k) => {
+    const keys = keyExprs.map((k): Eval => {
       const c = this.expr(k);
       if (c.ty !== 'string' && c.ty !== 'int' && c.ty !== 'any') fail(k.pos, `a key must be a string or an int, not ${GO_TYPE[c.ty]}`, 'write ["key"] or [0]');
-      return c.eval;
+      // Request metadata keys are kept lower-cased (HTTP headers are case-insensitive).
+      return lowerCaseKeys ? (x) => { const v = c.eval(x); return typeof v === 'string' ? v.toLowerCase() : v; } : c.eval;
     });
     const get: Eval = (c) => {
       let v = base.eval(c);
@@ -426,7 +427,7 @@ export function contextsNamed(text: string): Set<ContextName> {
   return out;
 }
 
-const DEPTH: Readonly<Record<ContextName, number>> = { resource: 0, scope: 1, log: 2, span: 2, metric: 2, spanevent: 3, datapoint: 3 };
+const DEPTH: Readonly<Record<ContextName, number>> = { resource: 0, scope: 1, log: 2, span: 2, metric: 2, spanevent: 3, datapoint: 3, request: 0 };
 
 /**
  * The context of statements written without one (the Collector's flat list of strings): the

@@ -18,7 +18,8 @@ import { isSet } from '../pdata/value.js';
 import type { Ty, Value } from './values.js';
 import { OList, OMap, OTime, bigIntToInt64, bigIntToUint64, fromAny, int64ToBigInt, ownArray, toAny } from './values.js';
 
-export type ContextName = 'resource' | 'scope' | 'log' | 'span' | 'spanevent' | 'metric' | 'datapoint';
+/** `request` is the routing connector's: the request's metadata (headers), `request["X-Tenant"]`. */
+export type ContextName = 'resource' | 'scope' | 'log' | 'span' | 'spanevent' | 'metric' | 'datapoint' | 'request';
 export const CONTEXT_NAMES: readonly ContextName[] = ['resource', 'scope', 'log', 'span', 'spanevent', 'metric', 'datapoint'];
 
 export type DataPoint = NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint;
@@ -56,6 +57,7 @@ const REACHES: Readonly<Record<ContextName, readonly ContextName[]>> = {
   spanevent: ['resource', 'scope', 'span', 'spanevent'],
   metric: ['resource', 'scope', 'metric'],
   datapoint: ['resource', 'scope', 'metric', 'datapoint'],
+  request: ['request'],
 };
 export const reaches = (ctx: ContextName, other: ContextName): boolean => REACHES[ctx].includes(other);
 
@@ -375,7 +377,12 @@ const DATAPOINT: Fields = {
   'negative.bucket_counts': list(bucketsOf('negative'), 'bucketCounts', 'int', true),
 };
 
-const FIELDS: Readonly<Record<ContextName, Fields>> = { resource: RESOURCE, scope: SCOPE, log: LOG, span: SPAN, spanevent: SPANEVENT, metric: METRIC, datapoint: DATAPOINT };
+const REQUEST: Fields = {
+  // The first value of each header / gRPC metadata key (lower-cased, as receivers keep them).
+  request: readOnly('map', (c) => new OMap(Object.entries(c.request ?? {}).map(([key, values]) => ({ key, value: { stringValue: values[0] ?? '' } })))),
+};
+
+const FIELDS: Readonly<Record<ContextName, Fields>> = { resource: RESOURCE, scope: SCOPE, log: LOG, span: SPAN, spanevent: SPANEVENT, metric: METRIC, datapoint: DATAPOINT, request: REQUEST };
 
 /** The fields a context knows, for error messages. */
 export function fieldNames(ctx: ContextName): string[] {

@@ -119,6 +119,7 @@ class Parser {
     return new OttlSyntaxError(`expected ${expected} but found ${got}`, t.pos);
   }
   atEnd(): void {
+    if (this.t.kind === 'punct' && this.t.text === '=') throw new OttlSyntaxError('expected the end of the statement but found "="', this.t.pos, 'compare with == (a single = only names an argument)');
     if (this.t.kind !== 'eof') throw this.unexpected(this.t.kind === 'ident' && this.t.text !== 'where' ? '"where" or the end of the statement' : 'the end of the statement');
   }
 
