@@ -3,6 +3,7 @@
 import type { Components, ConnectorFactory, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory } from './component.js';
 import { forwardConnector } from './connectors/forward/index.js';
 import { routingConnector } from './connectors/routing/index.js';
+import { countConnector } from './connectors/count/index.js';
 import { debugExporter } from './exporters/debug/index.js';
 import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
@@ -67,5 +68,5 @@ export const components: Components = {
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
   extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory, fileStorageExtension as ExtensionFactory]),
-  connectors: byType<ConnectorFactory>([forwardConnector as ConnectorFactory, routingConnector as ConnectorFactory]),
+  connectors: byType<ConnectorFactory>([forwardConnector as ConnectorFactory, routingConnector as ConnectorFactory, countConnector as ConnectorFactory]),
 };
