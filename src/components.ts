@@ -4,6 +4,7 @@ import type { Components, ConnectorFactory, ExporterFactory, ExtensionFactory, P
 import { forwardConnector } from './connectors/forward/index.js';
 import { routingConnector } from './connectors/routing/index.js';
 import { countConnector } from './connectors/count/index.js';
+import { spanMetricsConnector } from './connectors/span_metrics/index.js';
 import { debugExporter } from './exporters/debug/index.js';
 import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
@@ -68,5 +69,5 @@ export const components: Components = {
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
   extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory, fileStorageExtension as ExtensionFactory]),
-  connectors: byType<ConnectorFactory>([forwardConnector as ConnectorFactory, routingConnector as ConnectorFactory, countConnector as ConnectorFactory]),
+  connectors: byType<ConnectorFactory>([forwardConnector as ConnectorFactory, routingConnector as ConnectorFactory, countConnector as ConnectorFactory, spanMetricsConnector as ConnectorFactory]),
 };
