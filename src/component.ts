@@ -7,7 +7,7 @@ import type { Signal } from './pdata/types.js';
 import type { Logger } from './telemetry/logger.js';
 import type { SelfTelemetry } from './telemetry/self.js';
 
-export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
+export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension' | 'connector';
 export type ServiceState = 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** What a running component can ask of the collector. */
@@ -114,7 +114,29 @@ export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
   create(config: C, ctx: ComponentContext): Extension;
 }
 
-export type AnyFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;
+/** A connector joins pipelines: an exporter of pipelines of `from` and a receiver of pipelines of `to`. */
+export interface Connector extends Consumer, Lifecycle {}
+
+/** What a connector instance sends to: the pipelines of one signal that list it as a receiver. */
+export interface ConnectorTargets {
+  readonly signal: Signal;
+  /** Every one of those pipelines (fan-out): settles when all of them settle. */
+  readonly all: Consumer;
+  /** Each of them by pipeline id (`logs/tenant_a`), for connectors that route. */
+  readonly pipelines: ReadonlyMap<string, Consumer>;
+}
+
+export interface ConnectorFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'connector';
+  /** The [from, to] signal pairs it joins (the Collector creates one instance per pair used). */
+  readonly pairs: readonly (readonly [Signal, Signal])[];
+  /** Checks that depend on the pipelines it joins (e.g. routing's pipeline ids). */
+  validateForPipelines?(config: C, to: ReadonlyMap<Signal, readonly string[]>): ConfigProblem[];
+  /** One instance per pair; consume() settles when what it sent downstream settles. */
+  create(config: C, ctx: ComponentContext, from: Signal, next: ConnectorTargets): Connector;
+}
+
+export type AnyFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory | ConnectorFactory;
 
 /** All factories Ferry knows, by kind and type. */
 export interface Components {
@@ -122,6 +144,8 @@ export interface Components {
   readonly processors: ReadonlyMap<string, ProcessorFactory>;
   readonly exporters: ReadonlyMap<string, ExporterFactory>;
   readonly extensions: ReadonlyMap<string, ExtensionFactory>;
+  /** Optional, so that test registries without connectors stay valid. */
+  readonly connectors?: ReadonlyMap<string, ConnectorFactory>;
 }
 
 /** Split `type/name` into its parts. */

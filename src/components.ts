@@ -1,6 +1,10 @@
 // The registry: every factory Ferry ships. `ferry components` prints it and the
 // configuration is validated against it.
-import type { Components, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory } from './component.js';
+import type { Components, ConnectorFactory, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory } from './component.js';
+import { forwardConnector } from './connectors/forward/index.js';
+import { routingConnector } from './connectors/routing/index.js';
+import { countConnector } from './connectors/count/index.js';
+import { spanMetricsConnector } from './connectors/span_metrics/index.js';
 import { debugExporter } from './exporters/debug/index.js';
 import { fileExporter } from './exporters/file/index.js';
 import { otlpExporter } from './exporters/otlp/index.js';
@@ -21,6 +25,7 @@ import { attributesProcessor } from './processors/attributes/index.js';
 import { filterProcessor } from './processors/filter/index.js';
 import { memoryLimiterProcessor } from './processors/memory_limiter/index.js';
 import { resourceProcessor } from './processors/resource/index.js';
+import { transformProcessor } from './processors/transform/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
 import { prometheusReceiver } from './receivers/prometheus/index.js';
 import { httpCheckReceiver } from './receivers/http_check/index.js';
@@ -63,6 +68,7 @@ export const components: Components = {
     resourceProcessor as ProcessorFactory,
     attributesProcessor as ProcessorFactory,
     filterProcessor as ProcessorFactory,
+    transformProcessor as ProcessorFactory,
   ]),
   exporters: byType<ExporterFactory>([
     otlpExporter as ExporterFactory,
@@ -79,4 +85,5 @@ export const components: Components = {
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
   extensions: byType<ExtensionFactory>([healthCheckExtension as ExtensionFactory, fileStorageExtension as ExtensionFactory]),
+  connectors: byType<ConnectorFactory>([forwardConnector as ConnectorFactory, routingConnector as ConnectorFactory, countConnector as ConnectorFactory, spanMetricsConnector as ConnectorFactory]),
 };

@@ -13,7 +13,7 @@ export function componentRows(components: Components): ComponentRow[] {
   const rows: ComponentRow[] = [];
   const add = (kind: string, factories: Iterable<AnyFactory>) => {
     for (const f of factories) {
-      rows.push({ kind, type: f.type, signals: 'signals' in f ? [...f.signals] : [], description: f.description });
+      rows.push({ kind, type: f.type, signals: signalsOf(f), description: f.description });
     }
   };
   // A factory is in its map under its type and each deprecated name: list it once.
@@ -21,13 +21,21 @@ export function componentRows(components: Components): ComponentRow[] {
   add('processor', new Set(components.processors.values()));
   add('exporter', new Set(components.exporters.values()));
   add('extension', new Set(components.extensions.values()));
+  add('connector', new Set(components.connectors?.values() ?? []));
   return rows;
+}
+
+/** A factory's signals; a connector's as `from→to` pairs. */
+function signalsOf(f: AnyFactory): string[] {
+  if ('signals' in f) return [...f.signals];
+  if ('pairs' in f) return f.pairs.map(([a, b]) => `${a}→${b}`);
+  return [];
 }
 
 export function printComponents(components: Components, json: boolean, write: (s: string) => void): void {
   if (json) {
     const withSchema = (kind: string, m: ReadonlyMap<string, AnyFactory>) =>
-      [...new Set(m.values())].map((f) => ({ kind, type: f.type, signals: 'signals' in f ? f.signals : [], description: f.description, configSchema: f.configSchema }));
+      [...new Set(m.values())].map((f) => ({ kind, type: f.type, signals: signalsOf(f), description: f.description, configSchema: f.configSchema }));
     write(
       JSON.stringify(
         [
@@ -35,6 +43,7 @@ export function printComponents(components: Components, json: boolean, write: (s
           ...withSchema('processor', components.processors),
           ...withSchema('exporter', components.exporters),
           ...withSchema('extension', components.extensions),
+          ...withSchema('connector', components.connectors ?? new Map()),
         ],
         null,
         2,

@@ -67,6 +67,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadConfig
     processors: [...options.components.processors.keys()],
     exporters: [...options.components.exporters.keys()],
     extensions: [...options.components.extensions.keys()],
+    connectors: [...(options.components.connectors?.keys() ?? [])],
   };
   const service = checkService(root, sections, types, ctx);
 
@@ -88,6 +89,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadConfig
     processors: resolved.processors,
     exporters: resolved.exporters,
     extensions: resolved.extensions,
+    connectors: resolved.connectors,
     pipelines: service.pipelines,
     serviceExtensions: service.serviceExtensions,
     telemetry: service.telemetry,

@@ -176,6 +176,20 @@ function checkPipeline(pid: string, p: ConfigMap, sections: Sections, types: Kno
         return;
       }
       lists[section].push(id);
+      const connector = section === 'processors' || sections[section].has(id) ? undefined : sections.connectors.get(id);
+      if (connector !== undefined) {
+        // A connector: an exporter of this pipeline, or a receiver of it.
+        used.connectors.add(id);
+        const f = connector.factory;
+        if (signal !== undefined && f !== undefined && f.kind === 'connector') {
+          const side = section === 'exporters' ? 0 : 1;
+          if (!f.pairs.some((pair) => pair[side] === signal)) {
+            const can = [...new Set(f.pairs.map((pair) => pair[side]))].join(', ');
+            ctx.errors.push(configError(ctx.origins, at, `connector "${id}" (type ${connector.type}) cannot be ${section === 'exporters' ? 'an exporter' : 'a receiver'} of a ${signal} pipeline`, `as ${section === 'exporters' ? 'an exporter' : 'a receiver'} it joins ${can} pipelines`));
+          }
+        }
+        return;
+      }
       used[section].add(id);
       const defined = sections[section].get(id);
       if (defined === undefined) {
@@ -183,7 +197,7 @@ function checkPipeline(pid: string, p: ConfigMap, sections: Sections, types: Kno
         return;
       }
       const factory = defined.factory;
-      if (signal === undefined || factory === undefined || factory.kind === 'extension') return;
+      if (signal === undefined || factory === undefined || factory.kind === 'extension' || factory.kind === 'connector') return;
       if (!factory.signals.includes(signal)) {
         const supported = factory.signals.join(', ');
         ctx.errors.push(configError(ctx.origins, at, `${kind} "${id}" (type ${defined.type}) does not support ${signal}`, `it supports ${supported === '' ? 'no signals' : supported}; remove it from pipeline "${pid}"`));
@@ -273,7 +287,7 @@ function undefinedRefFix(id: string, section: SectionKey, defined: readonly stri
 
 /** Validate `service` and the graph it describes against the checked sections. */
 export function checkService(root: ConfigMap, sections: Sections, types: KnownTypes, ctx: ValidationContext): CheckedService {
-  const used: CheckedService['used'] = { receivers: new Set(), processors: new Set(), exporters: new Set(), extensions: new Set() };
+  const used: CheckedService['used'] = { receivers: new Set(), processors: new Set(), exporters: new Set(), extensions: new Set(), connectors: new Set() };
   let service = root.service ?? {};
   if (!isConfigMap(service)) {
     ctx.errors.push(configError(ctx.origins, ['service'], 'service must be a map with pipelines:', 'write service:, then pipelines: indented below it'));
@@ -309,5 +323,55 @@ export function checkService(root: ConfigMap, sections: Sections, types: KnownTy
     }
   });
 
+  checkConnectors(pipelines, sections, used, ctx);
   return { pipelines, serviceExtensions, telemetry: resolveTelemetry(svc.telemetry, ctx), used };
+}
+
+/**
+ * Each connector used must be an exporter of some pipeline and a receiver of another, with a
+ * [from, to] pair it supports, and the pipelines it joins must not form a cycle.
+ */
+function checkConnectors(pipelines: readonly PipelineConfig[], sections: Sections, used: CheckedService['used'], ctx: ValidationContext): void {
+  for (const id of used.connectors) {
+    const c = sections.connectors.get(id);
+    const f = c?.factory;
+    if (c === undefined || f === undefined || f.kind !== 'connector') continue;
+    if (sections.exporters.has(id) || sections.receivers.has(id)) {
+      ctx.errors.push(configError(ctx.origins, ['connectors', id], `"${id}" is defined both as a connector and as a ${sections.exporters.has(id) ? 'exporter' : 'receiver'}`, 'give the connector another name (e.g. ' + `${c.type}/2)`));
+    }
+    const from = pipelines.filter((p) => p.exporters.includes(id));
+    const to = pipelines.filter((p) => p.receivers.includes(id));
+    if (from.length === 0 || to.length === 0) {
+      ctx.errors.push(configError(ctx.origins, ['connectors', id], `connector "${id}" must be an exporter of one pipeline and a receiver of another; it is only ${from.length === 0 ? 'a receiver' : 'an exporter'}`, `list "${id}" under exporters: of the pipeline that feeds it and under receivers: of the pipeline it feeds`));
+      continue;
+    }
+    for (const p of from) {
+      if (!to.some((q) => f.pairs.some(([a, b]) => a === p.signal && b === q.signal))) {
+        ctx.errors.push(configError(ctx.origins, ['service', 'pipelines', p.id, 'exporters'], `connector "${id}" has no pipeline to send ${p.signal} to`, `it turns ${p.signal} into ${f.pairs.filter(([a]) => a === p.signal).map(([, b]) => b).join(', ') || 'nothing'}; list it under receivers: of such a pipeline`));
+      }
+    }
+    if (c.valid && f.validateForPipelines) {
+      const bySignal = new Map<Signal, string[]>();
+      for (const q of to) bySignal.set(q.signal, [...(bySignal.get(q.signal) ?? []), q.id]);
+      for (const p of f.validateForPipelines(c.config, bySignal)) {
+        const sub = p.path === '' ? [] : p.path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+        ctx.errors.push(configError(ctx.origins, ['connectors', id, ...sub], p.message, p.fix));
+      }
+    }
+  }
+  // A cycle (a → connector → b → connector → a) would loop data forever.
+  const next = (p: PipelineConfig): PipelineConfig[] => pipelines.filter((q) => p.exporters.some((id) => used.connectors.has(id) && q.receivers.includes(id)));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (p: PipelineConfig, trail: string[]): boolean => {
+    if (state.get(p.id) === 'done') return false;
+    if (state.get(p.id) === 'visiting') {
+      ctx.errors.push(configError(ctx.origins, ['service', 'pipelines', p.id], `the pipelines form a cycle through connectors: ${[...trail, p.id].join(' → ')}`, 'remove one of the connectors from the cycle'));
+      return true;
+    }
+    state.set(p.id, 'visiting');
+    for (const q of next(p)) if (visit(q, [...trail, p.id])) return true;
+    state.set(p.id, 'done');
+    return false;
+  };
+  for (const p of pipelines) if (visit(p, [])) break;
 }

@@ -38,6 +38,8 @@ export interface ResolvedConfig {
   readonly processors: ReadonlyMap<string, ComponentConfig>;
   readonly exporters: ReadonlyMap<string, ComponentConfig>;
   readonly extensions: ReadonlyMap<string, ComponentConfig>;
+  /** Connectors some pipeline lists as an exporter and another as a receiver. */
+  readonly connectors?: ReadonlyMap<string, ComponentConfig>;
   readonly pipelines: readonly PipelineConfig[];
   /** Extensions to start, in order (`service.extensions`). */
   readonly serviceExtensions: readonly string[];

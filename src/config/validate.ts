@@ -19,15 +19,16 @@ export interface ValidationContext {
   readonly warnings: string[];
 }
 
-export type SectionKey = 'receivers' | 'processors' | 'exporters' | 'extensions';
-export const SECTIONS: readonly SectionKey[] = ['receivers', 'processors', 'exporters', 'extensions'];
+export type SectionKey = 'receivers' | 'processors' | 'exporters' | 'extensions' | 'connectors';
+export const SECTIONS: readonly SectionKey[] = ['receivers', 'processors', 'exporters', 'extensions', 'connectors'];
 export const KIND_OF: Readonly<Record<SectionKey, ComponentKind>> = {
   receivers: 'receiver',
   processors: 'processor',
   exporters: 'exporter',
   extensions: 'extension',
+  connectors: 'connector',
 };
-const TOP_LEVEL = [...SECTIONS, 'connectors', 'service'];
+const TOP_LEVEL = [...SECTIONS, 'service'];
 
 /** One configured component after validation. */
 export interface CheckedComponent {
@@ -153,12 +154,10 @@ export function idProblem(id: string): string | undefined {
   return undefined;
 }
 
-/** Top-level keys: the four component sections, `service`; `connectors` is refused. */
+/** Top-level keys: the five component sections and `service`. */
 export function checkTopLevel(root: ConfigMap, ctx: ValidationContext): void {
   for (const key of Object.keys(root)) {
-    if (key === 'connectors') {
-      ctx.errors.push(configError(ctx.origins, [key], 'connectors are not supported by Ferry yet', 'remove the connectors section and any pipeline entries that name a connector'));
-    } else if (!TOP_LEVEL.includes(key)) {
+    if (!TOP_LEVEL.includes(key)) {
       ctx.errors.push(configError(ctx.origins, [key], `unknown top-level key "${key}"`, `${didYouMean(key, TOP_LEVEL)}known keys: ${knownList(TOP_LEVEL)}`));
     }
   }
@@ -184,7 +183,7 @@ export function checkSection(root: ConfigMap, section: SectionKey, components: C
   const out = new Map<string, CheckedComponent>();
   const raw = root[section];
   if (raw === undefined || raw === null) return out;
-  const factories: ReadonlyMap<string, AnyFactory> = components[section];
+  const factories: ReadonlyMap<string, AnyFactory> = components[section] ?? new Map<string, AnyFactory>();
   const kind = KIND_OF[section];
   if (!isConfigMap(raw)) {
     ctx.errors.push(configError(ctx.origins, [section], `must be a map of ${kind} id to its settings, got ${describeValue(raw)}`, `under ${section}: put one indented key per ${kind}, such as otlp: or otlp/backend:, with its settings below it`));

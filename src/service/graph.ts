@@ -5,6 +5,8 @@ import type {
   ComponentContext,
   ComponentKind,
   Components,
+  Connector,
+  ConnectorFactory,
   Exporter,
   Extension,
   Processor,
@@ -23,7 +25,10 @@ import { SwitchableConsumer } from './switchable.js';
 export interface BuiltPipeline {
   readonly id: string;
   readonly signal: Signal;
-  /** In pipeline order: the first receives from the receivers. */
+  /**
+   * In pipeline order: the first receives from the receivers. Connectors this pipeline exports
+   * to come last, so that they start and stop with it (pipelines are listed upstream first).
+   */
   readonly processors: readonly { id: string; instance: Processor }[];
 }
 
@@ -93,11 +98,12 @@ export function buildGraph(config: ResolvedConfig, env: GraphEnv, reuse: Reuse =
     return { id, instance: factory.create(c.config, context(env, 'extension', id)), reused: false };
   });
 
+  const connectorConfigs = config.connectors ?? new Map();
   // Exporters are shared by every pipeline that lists them.
   const exporters = new Map<string, Built<Exporter>>();
   for (const p of config.pipelines) {
     for (const id of p.exporters) {
-      if (exporters.has(id)) continue;
+      if (exporters.has(id) || connectorConfigs.has(id)) continue;
       const kept = reuse.exporters.get(id);
       if (kept) {
         exporters.set(id, { id, instance: kept, reused: true });
@@ -109,11 +115,42 @@ export function buildGraph(config: ResolvedConfig, env: GraphEnv, reuse: Reuse =
     }
   }
 
-  // Each pipeline: processors chained back to front, ending in a fan-out to its exporters.
+  // Each pipeline: processors chained back to front, ending in a fan-out to its exporters and
+  // connectors. A pipeline fed by a connector is built before the pipelines exporting to it
+  // (the connector needs their heads), and listed after them: upstream first.
   const heads = new Map<string, Consumer>();
-  const pipelines: BuiltPipeline[] = [];
-  for (const p of config.pipelines) {
-    let next: Consumer = fanout(p.exporters.map((id) => mustGet(exporters, id, 'exporter').instance));
+  const built = new Map<string, BuiltPipeline>();
+  const connectors = new Map<string, Connector>();
+  const building = new Set<string>();
+
+  /** The connector `id` as an exporter of `from` pipelines: one instance per [from, to] pair used. */
+  const connectorFor = (id: string, from: Signal, owner: { id: string; instance: Processor }[]): Consumer => {
+    const c = mustGet(connectorConfigs, id, 'connector');
+    const factory = mustGet<string, ConnectorFactory>(components.connectors ?? new Map<string, ConnectorFactory>(), c.type, 'connector factory');
+    const instances: Consumer[] = [];
+    for (const to of new Set(config.pipelines.filter((q) => q.receivers.includes(id)).map((q) => q.signal))) {
+      if (!factory.pairs.some(([a, b]) => a === from && b === to)) continue;
+      const key = `${id}\u0000${from}\u0000${to}`;
+      let instance: Connector | undefined = connectors.get(key);
+      if (instance === undefined) {
+        const downstream = config.pipelines.filter((q) => q.signal === to && q.receivers.includes(id));
+        const pipelineHeads = new Map(downstream.map((q) => [q.id, buildPipeline(q)]));
+        instance = factory.create(c.config, context(env, 'connector', id), from, { signal: to, all: fanout([...pipelineHeads.values()]), pipelines: pipelineHeads });
+        connectors.set(key, instance);
+        owner.push({ id, instance });
+      }
+      instances.push(instance);
+    }
+    return fanout(instances);
+  };
+
+  function buildPipeline(p: (typeof config.pipelines)[number]): Consumer {
+    const done = heads.get(p.id);
+    if (done) return done;
+    if (building.has(p.id)) throw new Error(`internal: pipelines form a cycle at "${p.id}" after validation`);
+    building.add(p.id);
+    const ownConnectors: { id: string; instance: Processor }[] = [];
+    let next: Consumer = fanout(p.exporters.map((id) => (connectorConfigs.has(id) ? connectorFor(id, p.signal, ownConnectors) : mustGet(exporters, id, 'exporter').instance)));
     let mutates = next.mutatesData;
     const processors: { id: string; instance: Processor }[] = [];
     for (let i = p.processors.length - 1; i >= 0; i--) {
@@ -135,13 +172,28 @@ export function buildGraph(config: ResolvedConfig, env: GraphEnv, reuse: Reuse =
     }
     // Whoever feeds this pipeline must know whether anything in it changes the data.
     const head = next;
-    heads.set(p.id, mutates === head.mutatesData ? head : { mutatesData: mutates, consume: (b) => head.consume(b) });
-    pipelines.push({ id: p.id, signal: p.signal, processors });
+    const wrapped = mutates === head.mutatesData ? head : { mutatesData: mutates, consume: (b: Parameters<Consumer['consume']>[0]) => head.consume(b) };
+    heads.set(p.id, wrapped);
+    building.delete(p.id);
+    built.set(p.id, { id: p.id, signal: p.signal, processors: [...processors, ...ownConnectors] });
+    return wrapped;
   }
+  // Reverse post-order of the depth-first builds: every pipeline before those it feeds.
+  const postOrder: string[] = [];
+  const visited = new Set<string>();
+  const visit = (p: (typeof config.pipelines)[number]): void => {
+    if (visited.has(p.id)) return;
+    visited.add(p.id);
+    for (const id of p.exporters) if (connectorConfigs.has(id)) for (const q of config.pipelines) if (q.receivers.includes(id)) visit(q);
+    postOrder.push(p.id);
+  };
+  for (const p of config.pipelines) visit(p);
+  for (const p of config.pipelines) buildPipeline(p);
+  const pipelines = postOrder.reverse().map((id) => mustGet(built, id, 'pipeline'));
 
   // Receivers are shared: one instance per id, a consumer per signal fanning out to its
-  // pipelines, behind a switch that a reload can re-point.
-  const receiverIds = new Set(config.pipelines.flatMap((p) => p.receivers));
+  // pipelines, behind a switch that a reload can re-point. Connectors are not among them.
+  const receiverIds = new Set(config.pipelines.flatMap((p) => p.receivers).filter((id) => !connectorConfigs.has(id)));
   const receivers = [...receiverIds].map((id): BuiltReceiver => {
     const c = mustGet(config.receivers, id, 'receiver');
     const factory = mustGet(components.receivers, c.type, 'receiver factory');

@@ -138,11 +138,11 @@ describe('components', () => {
     ]);
   });
 
-  it('reports unknown top-level keys and refuses connectors', async () => {
+  it('reports unknown top-level keys and unknown connector types', async () => {
     const r = await load('exporter:\n  debug:\nconnectors:\n  count:\n');
     expect(r.errors).toEqual([
       { file: 'c.yaml', path: 'exporter', message: 'unknown top-level key "exporter"', fix: 'did you mean "exporters"? known keys: connectors, exporters, extensions, processors, receivers, service' },
-      { file: 'c.yaml', path: 'connectors', message: 'connectors are not supported by Ferry yet', fix: 'remove the connectors section and any pipeline entries that name a connector' },
+      { file: 'c.yaml', path: 'connectors.count', message: 'unknown connector type "count"', fix: 'known connector types: (none)' },
     ]);
   });
 

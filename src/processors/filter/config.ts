@@ -1,5 +1,5 @@
-// The filter processor's configuration: Ferry's `logs.min_severity` level filter, and the
-// Collector's include/exclude form for logs, spans and metrics; OTTL conditions are refused.
+// The filter processor's configuration: Ferry's `logs.min_severity` level filter, the
+// Collector's include/exclude form for logs, spans and metrics, and its OTTL conditions.
 import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from '../../component.js';
 import type { AttributeCondition, FieldNames, MatchProperties, MatchType, RegexpOptions, SeverityNumberCondition } from '../internal/match-config.js';
@@ -12,6 +12,8 @@ import {
   validateMatchProperties,
 } from '../internal/match-config.js';
 import { SEVERITY_FIX, parseSeverity, severitySchema } from '../internal/severity.js';
+import { compileConditions, errorModeSchema } from '../../ottl/config.js';
+import type { ContextName } from '../../ottl/contexts.js';
 
 /** The Collector's LogMatchProperties. */
 export interface LogMatchProperties {
@@ -39,15 +41,32 @@ export interface FilterConfig {
     keep_unspecified_severity: boolean;
     include?: LogMatchProperties;
     exclude?: LogMatchProperties;
+    log_record?: string[];
   };
   spans?: { include?: MatchProperties; exclude?: MatchProperties };
-  metrics?: { include?: MetricMatchProperties; exclude?: MetricMatchProperties; regexp?: RegexpOptions };
+  traces?: { span?: string[]; spanevent?: string[] };
+  metrics?: { include?: MetricMatchProperties; exclude?: MetricMatchProperties; regexp?: RegexpOptions; metric?: string[]; datapoint?: string[] };
 }
+
+/** The OTTL condition lists: config path → context. */
+export const OTTL_CONDITIONS: readonly { path: string; context: ContextName; get: (c: FilterConfig) => string[] | undefined }[] = [
+  { path: 'logs.log_record', context: 'log', get: (c) => c.logs?.log_record },
+  { path: 'traces.span', context: 'span', get: (c) => c.traces?.span },
+  { path: 'traces.spanevent', context: 'spanevent', get: (c) => c.traces?.spanevent },
+  { path: 'metrics.metric', context: 'metric', get: (c) => c.metrics?.metric },
+  { path: 'metrics.datapoint', context: 'datapoint', get: (c) => c.metrics?.datapoint },
+];
+
+const conditions = (what: string): SchemaObject => ({
+  type: 'array',
+  items: { type: 'string' },
+  description: `OTTL conditions: a ${what} matching any of them is dropped (the Collector's form). Checked at load.`,
+});
 
 /** A key the Collector reads as OTTL conditions: refused, with a description (the fix) that says what to use. */
 const ottl = (instead: string): SchemaObject => ({ not: {}, description: `OTTL conditions are not supported by Ferry; use ${instead} instead` });
-const LOGS_INSTEAD = 'logs.include / logs.exclude, or logs.min_severity for a level filter';
-const METRICS_INSTEAD = 'metrics.include / metrics.exclude';
+const LOGS_INSTEAD = 'logs.log_record conditions (OTTL paths such as resource.attributes reach the resource)';
+const METRICS_INSTEAD = 'metrics.metric or metrics.datapoint conditions';
 
 const matchType = (extra: string[] = []): SchemaObject => ({
   type: 'string',
@@ -86,15 +105,10 @@ const SPAN_FIELDS = ['match_type', 'regexp', 'services', 'span_names', 'span_kin
 
 export const configSchema: SchemaObject = {
   type: 'object',
-  description: 'Drops log records below a severity, and logs, spans and metrics by include/exclude match. Every dropped item is counted.',
+  description: 'Drops log records below a severity, and logs, spans, span events, metrics and data points by include/exclude match or OTTL conditions. Every dropped item is counted.',
   additionalProperties: false,
   properties: {
-    error_mode: {
-      type: 'string',
-      enum: ['propagate', 'ignore', 'silent'],
-      default: 'ignore',
-      description: 'What to do when a condition cannot be evaluated (the Collector\'s OTTL setting; include/exclude matching never fails, so it has no effect in Ferry).',
-    },
+    error_mode: errorModeSchema('propagate', 'an OTTL condition (include/exclude matching never fails)'),
     logs: {
       type: 'object',
       additionalProperties: false,
@@ -109,7 +123,7 @@ export const configSchema: SchemaObject = {
         include: logMatchSchema('Keep only log records matching this (checked before exclude).'),
         exclude: logMatchSchema('Drop log records matching this.'),
         resource: ottl(LOGS_INSTEAD),
-        log_record: ottl(LOGS_INSTEAD),
+        log_record: conditions('log record'),
       },
     },
     spans: {
@@ -130,14 +144,23 @@ export const configSchema: SchemaObject = {
         exclude: metricMatchSchema('Drop metrics matching this.'),
         regexp: regexpOptionsSchema,
         resource: ottl(METRICS_INSTEAD),
-        metric: ottl(METRICS_INSTEAD),
-        datapoint: ottl(METRICS_INSTEAD),
+        metric: conditions('metric (with all its data points)'),
+        datapoint: conditions('data point (a metric left without any is dropped)'),
       },
     },
-    traces: ottl('spans.include / spans.exclude'),
+    traces: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'OTTL conditions for spans and span events.',
+      properties: {
+        span: conditions('span'),
+        spanevent: conditions('span event'),
+        resource: ottl('traces.span conditions (OTTL paths such as resource.attributes reach the resource)'),
+      },
+    },
     profiles: ottl('a pipeline without profiles (Ferry has no profiles signal)'),
     log_conditions: ottl(LOGS_INSTEAD),
-    trace_conditions: ottl('spans.include / spans.exclude'),
+    trace_conditions: ottl('traces.span / traces.spanevent conditions'),
     metric_conditions: ottl(METRICS_INSTEAD),
     profile_conditions: ottl('a pipeline without profiles (Ferry has no profiles signal)'),
   },
@@ -177,6 +200,7 @@ const METRIC_FIELD_NAMES: FieldNames = { resources: 'resource_attributes', servi
 
 export function validate(config: FilterConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  for (const c of OTTL_CONDITIONS) problems.push(...compileConditions(c.get(config) ?? [], c.context, c.path).problems);
   const logs = config.logs;
   if (logs?.min_severity !== undefined && parseSeverity(logs.min_severity) === undefined) {
     problems.push({ path: 'logs.min_severity', message: `${JSON.stringify(logs.min_severity)} is not a severity`, fix: SEVERITY_FIX });

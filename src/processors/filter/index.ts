@@ -1,5 +1,6 @@
-// The filter processor: drops log records below a severity and logs, spans and metrics by
-// include/exclude match, counts every drop, and acknowledges a batch it empties entirely.
+// The filter processor: drops log records below a severity, logs, spans and metrics by
+// include/exclude match and by OTTL conditions; counts every drop, and acknowledges a batch it
+// empties entirely.
 import type { Processor, ProcessorContext, ProcessorFactory } from '../../component.js';
 import type { Consumer } from '../../consumer.js';
 import type { Batch, BatchOf } from '../../pdata/batch.js';
@@ -8,7 +9,13 @@ import type { InstrumentationScope, LogRecord, Metric, Resource, Signal, Span } 
 import { IncludeExclude } from '../internal/match.js';
 import { parseSeverity } from '../internal/severity.js';
 import type { FilterConfig, LogMatchProperties } from './config.js';
-import { configSchema, logMatchProperties, metricMatchProperties, validate } from './config.js';
+import { OTTL_CONDITIONS, configSchema, logMatchProperties, metricMatchProperties, validate } from './config.js';
+import { PermanentError } from '../../consumer.js';
+import { compileConditions } from '../../ottl/config.js';
+import { StatementFailed } from '../../ottl/run.js';
+import { ottlErrorHandler } from '../../ottl/telemetry.js';
+import type { Conditions } from './ottl.js';
+import { applyConditions } from './ottl.js';
 
 export type { FilterConfig } from './config.js';
 
@@ -113,7 +120,22 @@ export function createFilterProcessor(config: FilterConfig, ctx: ProcessorContex
   });
   const keepMetric: Keep<Metric> = (metric, resource, scope) => metricSelect.metric(metric, resource, scope) !== 'none';
 
+  const compiled = Object.fromEntries(
+    OTTL_CONDITIONS.map((c) => {
+      const { conditions, problems } = compileConditions(c.get(config) ?? [], c.context, c.path);
+      if (problems.length > 0) throw new Error(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+      return [c.context, conditions];
+    }),
+  ) as unknown as Conditions;
+  const onError = ottlErrorHandler(ctx);
+
   const filter = (batch: Batch): { batch: Batch; dropped: number } => {
+    const first = matchFilter(batch);
+    const second = applyConditions(first.batch, compiled, config.error_mode, onError);
+    return { batch: rebuilt(first.batch, second.resources as typeof first.batch.resources), dropped: first.dropped + second.dropped };
+  };
+
+  const matchFilter = (batch: Batch): { batch: Batch; dropped: number } => {
     switch (batch.signal) {
       case 'logs': {
         if (minSeverity === undefined && logSelect.empty) return { batch, dropped: 0 };
@@ -145,7 +167,14 @@ export function createFilterProcessor(config: FilterConfig, ctx: ProcessorContex
     async start() {},
     async shutdown() {},
     async consume(batch: Batch): Promise<void> {
-      const { batch: out, dropped } = filter(batch);
+      let result: { batch: Batch; dropped: number };
+      try {
+        result = filter(batch);
+      } catch (err) {
+        if (err instanceof StatementFailed) throw new PermanentError(err.message, { cause: err });
+        throw err;
+      }
+      const { batch: out, dropped } = result;
       if (dropped > 0) filtered.inc(labels, dropped);
       // Everything dropped: acknowledged, as the Collector skips the rest of the pipeline.
       if (out.resources.length === 0) return;
@@ -162,7 +191,7 @@ function rebuilt<B extends Batch>(batch: B, resources: B['resources']): B {
 export const filterProcessor: ProcessorFactory<FilterConfig> = {
   kind: 'processor',
   type: 'filter',
-  description: 'Drops log records below a severity (min_severity) and logs, spans or metrics by include/exclude match; counts every drop.',
+  description: 'Drops log records below a severity (min_severity), and logs, spans, span events, metrics or data points by include/exclude match or OTTL conditions; counts every drop.',
   signals: ['logs', 'traces', 'metrics'],
   configSchema,
   validate,

@@ -148,11 +148,15 @@ describe('filter processor: include / exclude', () => {
 });
 
 describe('filter processor configuration', () => {
-  it('refuses OTTL conditions, saying so and what to use instead', async () => {
-    const { errors } = await loadProcessors('  filter:\n    error_mode: ignore\n    logs:\n      log_record:\n        - severity_number < SEVERITY_NUMBER_WARN\n    traces:\n      span: [\'name == "x"\']\n');
+  it('checks OTTL conditions at load, with the path and column; refuses the keys Ferry does not have', async () => {
+    const { errors } = await loadProcessors('  filter:\n    error_mode: ignore\n    logs:\n      log_record:\n        - severity_number < SEVERITY_NUMBER_WARNING\n      resource: [\'attributes["a"] == "b"\']\n    traces:\n      span: [\'nme == "x"\']\n');
     expect(errorLines(errors)).toEqual([
-      'processors.filter.logs.log_record: is not supported (fix: OTTL conditions are not supported by Ferry; use logs.include / logs.exclude, or logs.min_severity for a level filter instead)',
-      'processors.filter.traces: is not supported (fix: OTTL conditions are not supported by Ferry; use spans.include / spans.exclude instead)',
+      'processors.filter.logs.resource: is not supported (fix: OTTL conditions are not supported by Ferry; use logs.log_record conditions (OTTL paths such as resource.attributes reach the resource) instead)',
+    ]);
+    const second = await loadProcessors('  filter:\n    logs:\n      log_record:\n        - severity_number < SEVERITY_NUMBER_WARNING\n    traces:\n      span: [\'nme == "x"\']\n');
+    expect(errorLines(second.errors)).toEqual([
+      expect.stringMatching(/^processors\.filter\.logs\.log_record\[0\]: column 19: unknown enum SEVERITY_NUMBER_WARNING, in:\n.*\n {18}\^ \(fix: did you mean SEVERITY_NUMBER_WARN\?\)$/),
+      expect.stringMatching(/^processors\.filter\.traces\.span\[0\]: column 1: unknown path nme in the span context.*did you mean name\?/s),
     ]);
   });
 
@@ -178,6 +182,6 @@ describe('filter processor configuration', () => {
   it('accepts the level filter by name or number, and fills defaults', async () => {
     const { errors, configs } = await loadProcessors('  filter:\n    logs:\n      min_severity: 13\n');
     expect(errors).toEqual([]);
-    expect(configs.get('filter')).toEqual({ error_mode: 'ignore', logs: { min_severity: 13, keep_unspecified_severity: true } });
+    expect(configs.get('filter')).toEqual({ error_mode: 'propagate', logs: { min_severity: 13, keep_unspecified_severity: true } });
   });
 });
