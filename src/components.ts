@@ -11,6 +11,7 @@ import { datadogExporter } from './exporters/datadog/index.js';
 import { splunkHecExporter } from './exporters/splunk_hec/index.js';
 import { lokiExporter } from './exporters/loki/index.js';
 import { elasticsearchExporter } from './exporters/elasticsearch/index.js';
+import { opensearchExporter } from './exporters/opensearch/index.js';
 import { prometheusExporter } from './exporters/prometheus/index.js';
 import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -59,6 +60,7 @@ export const components: Components = {
     splunkHecExporter as ExporterFactory,
     lokiExporter as ExporterFactory,
     elasticsearchExporter as ExporterFactory,
+    opensearchExporter as ExporterFactory,
     prometheusExporter as ExporterFactory,
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
