@@ -12,6 +12,7 @@ import { splunkHecExporter } from './exporters/splunk_hec/index.js';
 import { lokiExporter } from './exporters/loki/index.js';
 import { elasticsearchExporter } from './exporters/elasticsearch/index.js';
 import { opensearchExporter } from './exporters/opensearch/index.js';
+import { httpExporter } from './exporters/http/index.js';
 import { prometheusExporter } from './exporters/prometheus/index.js';
 import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -61,6 +62,7 @@ export const components: Components = {
     lokiExporter as ExporterFactory,
     elasticsearchExporter as ExporterFactory,
     opensearchExporter as ExporterFactory,
+    httpExporter as ExporterFactory,
     prometheusExporter as ExporterFactory,
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
