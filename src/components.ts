@@ -13,6 +13,7 @@ import { lokiExporter } from './exporters/loki/index.js';
 import { elasticsearchExporter } from './exporters/elasticsearch/index.js';
 import { opensearchExporter } from './exporters/opensearch/index.js';
 import { httpExporter } from './exporters/http/index.js';
+import { syslogExporter } from './exporters/syslog/index.js';
 import { prometheusExporter } from './exporters/prometheus/index.js';
 import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -63,6 +64,7 @@ export const components: Components = {
     elasticsearchExporter as ExporterFactory,
     opensearchExporter as ExporterFactory,
     httpExporter as ExporterFactory,
+    syslogExporter as ExporterFactory,
     prometheusExporter as ExporterFactory,
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
