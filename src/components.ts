@@ -14,6 +14,7 @@ import { elasticsearchExporter } from './exporters/elasticsearch/index.js';
 import { opensearchExporter } from './exporters/opensearch/index.js';
 import { httpExporter } from './exporters/http/index.js';
 import { syslogExporter } from './exporters/syslog/index.js';
+import { awsS3Exporter } from './exporters/awss3/index.js';
 import { prometheusExporter } from './exporters/prometheus/index.js';
 import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -65,6 +66,7 @@ export const components: Components = {
     opensearchExporter as ExporterFactory,
     httpExporter as ExporterFactory,
     syslogExporter as ExporterFactory,
+    awsS3Exporter as ExporterFactory,
     prometheusExporter as ExporterFactory,
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
