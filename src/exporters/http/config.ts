@@ -10,7 +10,7 @@ import { compressionSchema, headersSchema, urlProblem, type HeadersConfig } from
 import { sendingQueueSchema, validateSendingQueue, type SendingQueueConfig } from '../helper/queue-config.js';
 import { retryOnFailureSchema, timeoutSchema, validateRetryOnFailure, type RetryOnFailureConfig } from '../helper/retry.js';
 
-export type HttpSinkFormat = 'json' | 'ndjson' | 'text';
+export type HttpSinkFormat = 'json' | 'ndjson' | 'text' | 'text_json';
 
 export interface HttpSinkAuth {
   strategy: 'basic' | 'bearer';
@@ -49,9 +49,9 @@ export const configSchema: SchemaObject = {
     method: { type: 'string', enum: ['POST', 'PUT', 'PATCH'], default: 'POST', description: 'The HTTP method.' },
     format: {
       type: 'string',
-      enum: ['json', 'ndjson', 'text'],
+      enum: ['json', 'ndjson', 'text', 'text_json'],
       default: 'json',
-      description: 'The body: json (a JSON array of records, application/json), ndjson (one JSON record per line, application/x-ndjson) or text (each record\'s body as a line, text/plain). A JSON record: timestamp, observed_timestamp, severity_text, severity_number, body, attributes, resource, scope, trace_id, span_id (empty fields left out).',
+      description: 'The body: json (a JSON array of records, application/json), ndjson (one JSON record per line, application/x-ndjson), text (each record\'s body as a line, text/plain) or text_json ({"text": the bodies, one per line}, the message of Slack and Mattermost incoming webhooks). A JSON record: timestamp, observed_timestamp, severity_text, severity_number, body, attributes, resource, scope, trace_id, span_id (empty fields left out).',
     },
     compression: { ...compressionSchema('none'), description: 'Compression of request bodies: gzip (Content-Encoding: gzip) or none.' },
     headers: headersSchema,

@@ -31,10 +31,11 @@ export function encodeEntries(batch: LogsBatch, format: HttpSinkFormat): Entry[]
   const entries: Entry[] = [];
   let item = 0;
   for (const rl of batch.resources) {
-    const resourceJson = format === 'text' ? '' : kvlistJson(rl.resource?.attributes ?? []);
+    const resourceJson = format === 'text' || format === 'text_json' ? '' : kvlistJson(rl.resource?.attributes ?? []);
     for (const sl of rl.scopeLogs) {
       for (const record of sl.logRecords) {
-        entries.push(entry(item++, format === 'text' ? valueAsString(record.body) : recordJson(record, resourceJson, sl.scope)));
+        const plain = format === 'text' || format === 'text_json';
+        entries.push(entry(item++, plain ? valueAsString(record.body) : recordJson(record, resourceJson, sl.scope)));
       }
     }
   }
@@ -44,7 +45,8 @@ export function encodeEntries(batch: LogsBatch, format: HttpSinkFormat): Entry[]
 /** The body of one request. */
 export function body(entries: readonly Entry[], format: HttpSinkFormat): Buffer {
   if (format === 'json') return Buffer.from(`[${entries.map((e) => e.text).join(',')}]`);
+  if (format === 'text_json') return Buffer.from(JSON.stringify({ text: entries.map((e) => e.text).join('\n') }));
   return Buffer.from(entries.map((e) => `${e.text}\n`).join(''));
 }
 
-export const CONTENT_TYPE: Readonly<Record<HttpSinkFormat, string>> = { json: 'application/json', ndjson: 'application/x-ndjson', text: 'text/plain; charset=utf-8' };
+export const CONTENT_TYPE: Readonly<Record<HttpSinkFormat, string>> = { json: 'application/json', ndjson: 'application/x-ndjson', text: 'text/plain; charset=utf-8', text_json: 'application/json' };

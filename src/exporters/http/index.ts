@@ -36,15 +36,15 @@ function createHttpExporter(config: HttpSinkConfig, ctx: ComponentContext): Expo
   else if (config.auth?.strategy === 'bearer') headers.authorization = `Bearer ${config.auth.token ?? ''}`;
   else if (url.username || url.password) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
   const target = new URL(where);
-  const separator = config.format === 'json' ? 1 : 0;
+  // Framing bytes: "[" "]" and "," of a JSON array; a newline after each line; {"text":""} and a
+  // newline between lines of text_json (its JSON escaping is not counted).
   const limits: RequestLimits = {
     maxBytes: config.batch.max_bytes,
     maxEntries: config.batch.max_events,
-    // "[" and "]" around a JSON array, "," between; a newline after each line otherwise.
-    overhead: config.format === 'json' ? 2 : 0,
-    separator,
+    overhead: config.format === 'json' ? 2 : config.format === 'text_json' ? 11 : 0,
+    separator: config.format === 'json' || config.format === 'text_json' ? 1 : 0,
   };
-  const lineBytes = config.format === 'json' ? 0 : 1;
+  const lineBytes = config.format === 'text' || config.format === 'ndjson' ? 1 : 0;
   const secrets = secretsOf(config);
   const scrub = (text: string): string => secrets.reduce((t, s) => t.split(s).join('***'), text);
   const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);

@@ -91,6 +91,13 @@ describe('http exporter', () => {
     expect(s.requests[1]?.method).toBe('PUT');
     expect(s.requests[1]?.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(s.requests[1]?.body).toBe('..0\n..1\n');
+    await text.exporter.shutdown();
+
+    // A Slack incoming webhook's message: {"text": …}.
+    const slack = await start({ endpoint: s.url, format: 'text_json' });
+    await slack.exporter.consume(lines(2, 3));
+    expect(s.requests[2]?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(s.requests[2]?.body ?? '')).toEqual({ text: '..0\n..1' });
   });
 
   it('splits a batch by batch.max_events and batch.max_bytes; a record alone over max_bytes is dropped and counted', async () => {
