@@ -15,6 +15,7 @@ import { opensearchExporter } from './exporters/opensearch/index.js';
 import { httpExporter } from './exporters/http/index.js';
 import { syslogExporter } from './exporters/syslog/index.js';
 import { awsS3Exporter } from './exporters/awss3/index.js';
+import { azureMonitorExporter } from './exporters/azure_monitor/index.js';
 import { prometheusExporter } from './exporters/prometheus/index.js';
 import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -67,6 +68,7 @@ export const components: Components = {
     httpExporter as ExporterFactory,
     syslogExporter as ExporterFactory,
     awsS3Exporter as ExporterFactory,
+    azureMonitorExporter as ExporterFactory,
     prometheusExporter as ExporterFactory,
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
