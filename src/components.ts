@@ -16,6 +16,7 @@ import { httpExporter } from './exporters/http/index.js';
 import { syslogExporter } from './exporters/syslog/index.js';
 import { awsS3Exporter } from './exporters/awss3/index.js';
 import { azureMonitorExporter } from './exporters/azure_monitor/index.js';
+import { googleCloudExporter } from './exporters/googlecloud/index.js';
 import { prometheusExporter } from './exporters/prometheus/index.js';
 import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -69,6 +70,7 @@ export const components: Components = {
     syslogExporter as ExporterFactory,
     awsS3Exporter as ExporterFactory,
     azureMonitorExporter as ExporterFactory,
+    googleCloudExporter as ExporterFactory,
     prometheusExporter as ExporterFactory,
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
