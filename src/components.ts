@@ -17,6 +17,7 @@ import { syslogExporter } from './exporters/syslog/index.js';
 import { awsS3Exporter } from './exporters/awss3/index.js';
 import { azureMonitorExporter } from './exporters/azure_monitor/index.js';
 import { googleCloudExporter } from './exporters/googlecloud/index.js';
+import { azureLogsIngestionExporter } from './exporters/azure_logs_ingestion/index.js';
 import { prometheusExporter } from './exporters/prometheus/index.js';
 import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -71,6 +72,7 @@ export const components: Components = {
     awsS3Exporter as ExporterFactory,
     azureMonitorExporter as ExporterFactory,
     googleCloudExporter as ExporterFactory,
+    azureLogsIngestionExporter as ExporterFactory,
     prometheusExporter as ExporterFactory,
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),
