@@ -15,6 +15,13 @@ import { datadogExporter } from './exporters/datadog/index.js';
 import { splunkHecExporter } from './exporters/splunk_hec/index.js';
 import { lokiExporter } from './exporters/loki/index.js';
 import { elasticsearchExporter } from './exporters/elasticsearch/index.js';
+import { opensearchExporter } from './exporters/opensearch/index.js';
+import { httpExporter } from './exporters/http/index.js';
+import { syslogExporter } from './exporters/syslog/index.js';
+import { awsS3Exporter } from './exporters/awss3/index.js';
+import { azureMonitorExporter } from './exporters/azure_monitor/index.js';
+import { googleCloudExporter } from './exporters/googlecloud/index.js';
+import { azureLogsIngestionExporter } from './exporters/azure_logs_ingestion/index.js';
 import { prometheusExporter } from './exporters/prometheus/index.js';
 import { prometheusRemoteWriteExporter } from './exporters/prometheusremotewrite/index.js';
 import { natsReceiver } from './receivers/nats/index.js';
@@ -81,6 +88,13 @@ export const components: Components = {
     splunkHecExporter as ExporterFactory,
     lokiExporter as ExporterFactory,
     elasticsearchExporter as ExporterFactory,
+    opensearchExporter as ExporterFactory,
+    httpExporter as ExporterFactory,
+    syslogExporter as ExporterFactory,
+    awsS3Exporter as ExporterFactory,
+    azureMonitorExporter as ExporterFactory,
+    googleCloudExporter as ExporterFactory,
+    azureLogsIngestionExporter as ExporterFactory,
     prometheusExporter as ExporterFactory,
     prometheusRemoteWriteExporter as ExporterFactory,
   ]),

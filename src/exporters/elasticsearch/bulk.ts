@@ -1,11 +1,14 @@
-// The _bulk API's wire format: an NDJSON body of `create` actions (data streams accept only
-// create) each followed by its document, and the response's per-item statuses and errors.
+// The _bulk API's wire format (Elasticsearch's and OpenSearch's): an NDJSON body of `create`
+// (data streams accept only create) or `index` actions each followed by its document, and the
+// response's per-item statuses and errors.
 import type { BulkDocument } from './document.js';
 
+export type BulkAction = 'create' | 'index';
+
 /** `{"create":{"_index":…}}\n<document>\n` per document; the body ends with a newline, as _bulk requires. */
-export function bulkBody(docs: readonly BulkDocument[]): Buffer {
+export function bulkBody(docs: readonly BulkDocument[], action: BulkAction = 'create'): Buffer {
   const parts: string[] = [];
-  for (const d of docs) parts.push(`{"create":{"_index":${JSON.stringify(d.index)}}}\n`, d.json, '\n');
+  for (const d of docs) parts.push(`{"${action}":{"_index":${JSON.stringify(d.index)}}}\n`, d.json, '\n');
   return Buffer.from(parts.join(''));
 }
 

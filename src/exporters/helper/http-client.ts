@@ -16,8 +16,8 @@ export interface HttpResponse {
 }
 
 export interface HttpClient {
-  /** Rejects only when no response arrived (connection, TLS, abort); any status resolves. */
-  post(url: URL, body: Uint8Array, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpResponse>;
+  /** Rejects only when no response arrived (connection, TLS, abort); any status resolves. `method` defaults to POST. */
+  post(url: URL, body: Uint8Array, headers: Readonly<Record<string, string>>, signal: AbortSignal, method?: string): Promise<HttpResponse>;
   /** Close idle connections; requests in flight finish. */
   close(): void;
 }
@@ -42,12 +42,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent({ ...agentOptions, ...options.tls });
 
-  function post(url: URL, body: Uint8Array, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpResponse> {
+  function post(url: URL, body: Uint8Array, headers: Readonly<Record<string, string>>, signal: AbortSignal, method = 'POST'): Promise<HttpResponse> {
     const secure = url.protocol === 'https:';
     const request = secure ? https.request : http.request;
     return new Promise((resolve, reject) => {
       const req = request(url, {
-        method: 'POST',
+        method,
         agent: secure ? httpsAgent : httpAgent,
         headers: { ...headers, 'content-length': String(body.byteLength) },
         signal,
@@ -111,9 +111,9 @@ export class ExporterHttpClient {
     });
   }
 
-  post(url: URL, body: Uint8Array, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpResponse> {
+  post(url: URL, body: Uint8Array, headers: Readonly<Record<string, string>>, signal: AbortSignal, method?: string): Promise<HttpResponse> {
     if (!this.client) return Promise.reject(new RetryableError(`exporter ${this.exporterId} is not started`));
-    return this.client.post(url, body, headers, signal);
+    return this.client.post(url, body, headers, signal, method);
   }
 
   close(): void {

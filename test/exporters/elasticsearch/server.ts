@@ -127,10 +127,10 @@ export class FakeElasticsearch {
         const index = (actions[i] as BulkAction).index;
         if (status === 201) {
           this.accepted.push({ index, doc });
-          return { create: { _index: index, _id: `id-${requestNumber}-${i}`, _version: 1, result: 'created', _shards: { total: 2, successful: 1, failed: 0 }, _seq_no: i, _primary_term: 1, status } };
+          return { [(actions[i] as BulkAction).action]: { _index: index, _id: `id-${requestNumber}-${i}`, _version: 1, result: 'created', _shards: { total: 2, successful: 1, failed: 0 }, _seq_no: i, _primary_term: 1, status } };
         }
         errors = true;
-        return { create: { _index: index, _id: null, status, error: ITEM_ERRORS[status] ?? { type: 'exception', reason: `status ${status}` } } };
+        return { [(actions[i] as BulkAction).action]: { _index: index, _id: null, status, error: ITEM_ERRORS[status] ?? { type: 'exception', reason: `status ${status}` } } };
       });
       reply(200, { took: 3, errors, items });
     });
