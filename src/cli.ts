@@ -41,7 +41,9 @@ const HELP = `ferry ${VERSION} — an OpenTelemetry Collector in TypeScript
 Usage:
   ferry [--config FILE]... [--set KEY=VALUE]...   run the collector
   ferry validate [--config FILE]...                check a configuration and exit
-  ferry components [--json]                        list receivers, processors, exporters, extensions
+  ferry components [--json | --schema]             list receivers, processors, exporters, extensions
+                                                   (current and deprecated type names); --schema:
+                                                   a JSON Schema of a whole config file, for editors
   ferry exec [OPTIONS] -- CMD [ARGS]...            run CMD, ship its output (::{json}:: markers) as
                                                    logs and metrics, exit with its code (ferry exec --help)
 
@@ -66,6 +68,7 @@ interface CliArgs {
   command: 'run' | 'validate' | 'components';
   sources: (string | { name: string; text: string })[];
   json: boolean;
+  schema: boolean;
   shutdownTimeoutMs: number;
   watchConfig: boolean;
 }
@@ -82,6 +85,7 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
         config: { type: 'string', short: 'c', multiple: true },
         set: { type: 'string', multiple: true },
         json: { type: 'boolean' },
+        schema: { type: 'boolean' },
         'shutdown-timeout': { type: 'string' },
         'watch-config': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -114,7 +118,7 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
       throw new UsageError(`--shutdown-timeout: ${errorMessage(err)}`);
     }
   }
-  return { command, sources, json: values.json ?? false, shutdownTimeoutMs, watchConfig: values['watch-config'] ?? false };
+  return { command, sources, json: values.json ?? false, schema: values.schema ?? false, shutdownTimeoutMs, watchConfig: values['watch-config'] ?? false };
 }
 
 async function resolve(args: CliArgs): Promise<ResolvedConfig | undefined> {
@@ -205,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (args.command) {
     case 'components':
-      printComponents(components, args.json, (s) => process.stdout.write(s));
+      printComponents(components, args.json, (s) => process.stdout.write(s), args.schema);
       return 0;
     case 'validate': {
       const config = await resolve(args);

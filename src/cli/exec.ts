@@ -165,7 +165,7 @@ export function execConfigSources(args: ExecArgs, env: NodeJS.ProcessEnv, warn: 
     else if (protocol !== undefined && protocol !== '' && protocol !== 'http/protobuf') {
       warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported by the embedded exec config; sending http/protobuf`);
     }
-    if (Object.keys(otlphttp).length > 0) sources.push({ name: 'env:OTEL_EXPORTER_OTLP_*', text: stringify({ exporters: { otlphttp } }) });
+    if (Object.keys(otlphttp).length > 0) sources.push({ name: 'env:OTEL_EXPORTER_OTLP_*', text: stringify({ exporters: { otlp_http: otlphttp } }) });
   }
   for (const s of args.sets) {
     const eq = s.indexOf('=');

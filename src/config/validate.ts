@@ -8,7 +8,7 @@ import type { ConfigMap, ConfigPath, Origins, PathSegment } from './merge.js';
 import { isConfigMap, setOwn } from './merge.js';
 import { configError, describeValue, formatPath, fromAjvError, pointerToPath, pruneBranchErrors } from './errors.js';
 import { pathKey } from './expand.js';
-import { didYouMean, knownList } from './suggest.js';
+import { didYouMean, knownList, nearest } from './suggest.js';
 
 /** Everything a check needs, and where it reports. */
 export interface ValidationContext {
@@ -202,8 +202,11 @@ export function checkSection(root: ConfigMap, section: SectionKey, components: C
     const type = slash < 0 ? id : id.slice(0, slash);
     const factory = factories.get(type);
     if (factory === undefined) {
-      const known = [...factories.keys()];
-      ctx.errors.push(configError(ctx.origins, path, `unknown ${kind} type "${type}"`, `${didYouMean(type, known)}known ${kind} types: ${knownList(known)}`));
+      // Suggest among every name, but always the current one; list only current names.
+      const near = nearest(type, factories.keys());
+      const suggestion = near === undefined ? '' : `did you mean "${(factories.get(near) as AnyFactory).type}"? `;
+      const known = [...new Set([...factories.values()].map((f) => f.type))];
+      ctx.errors.push(configError(ctx.origins, path, `unknown ${kind} type "${type}"`, `${suggestion}known ${kind} types: ${knownList(known)}`));
       out.set(id, { id, type, factory: undefined, config: raw[id], valid: false });
       continue;
     }

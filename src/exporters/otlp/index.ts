@@ -86,7 +86,8 @@ function createOtlpGrpcExporter(config: OtlpGrpcConfig, ctx: ComponentContext): 
 
 export const otlpExporter: ExporterFactory<OtlpGrpcConfig> = {
   kind: 'exporter',
-  type: 'otlp',
+  type: 'otlp_grpc',
+  deprecatedTypes: ['otlp'],
   description: 'Sends logs, traces and metrics over OTLP/gRPC, with retry and gzip.',
   signals: SIGNALS,
   configSchema,

@@ -102,7 +102,8 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
 
 export const otlphttpExporter: ExporterFactory<OtlpHttpConfig> = {
   kind: 'exporter',
-  type: 'otlphttp',
+  type: 'otlp_http',
+  deprecatedTypes: ['otlphttp'],
   description: 'Sends logs, traces and metrics over OTLP/HTTP (protobuf or JSON), with retry and gzip.',
   signals: SIGNALS,
   configSchema,
