@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { components } from './components.js';
 import { formatConfigErrors, loadConfig } from './config/index.js';
+import { setFlagSource } from './config/load.js';
 import type { ResolvedConfig } from './config/types.js';
 import { errorMessage } from './consumer.js';
 import { parseDuration } from './config/units.js';
@@ -51,7 +52,8 @@ Options:
   -c, --config SOURCE      a configuration file, or file:PATH, env:VAR, yaml:KEY::SUB: VALUE;
                            repeat to merge several in order (later wins). With none, the
                            embedded sidecar default (configs/default.yaml) is used.
-      --set KEY=VALUE      override one value, e.g. --set exporters::debug::verbosity=detailed
+      --set KEY=VALUE      override one value, e.g. --set=processors.batch.timeout=2s
+                           (. or :: between levels)
       --shutdown-timeout D how long SIGTERM/SIGINT may take to drain (default 10s); also
                            what a reload gives the replaced components to drain
       --watch-config       reload when a --config file changes (as on SIGHUP)
@@ -106,9 +108,9 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
   const sources: CliArgs['sources'] = [...(values.config ?? [])];
   if (sources.length === 0) sources.push({ name: 'embedded:default.yaml', text: readFileSync(DEFAULT_CONFIG, 'utf8') });
   for (const s of values.set ?? []) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set "${s}": expected KEY=VALUE, such as exporters::debug::verbosity=detailed`);
-    sources.push(`yaml:${s.slice(0, eq)}: ${s.slice(eq + 1)}`);
+    const source = setFlagSource(s);
+    if (source === undefined) throw new UsageError(`--set "${s}": expected KEY=VALUE, such as processors.batch.timeout=2s or exporters::debug::verbosity=detailed`);
+    sources.push(source);
   }
   let shutdownTimeoutMs = 10_000;
   if (values['shutdown-timeout'] !== undefined) {

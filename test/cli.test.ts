@@ -119,6 +119,15 @@ service:
     expect(r.code).toBe(0);
   });
 
+  it('takes --set in the form of the Collector\'s help: --set=processors.batch.timeout=2s', async () => {
+    const cfg = writeConfig('receivers:\n  otlp:\n    protocols:\n      http:\nprocessors:\n  batch:\nexporters:\n  debug:\nservice:\n  pipelines:\n    logs:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [debug]\n');
+    expect((await runFerryToEnd(['validate', '--config', cfg, '--set=processors.batch.timeout=2s'])).code).toBe(0);
+    // The value lands where the dots say: a bad one is reported at that path.
+    const bad = await runFerryToEnd(['validate', '--config', cfg, '--set=processors.batch.timeout=forever']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('processors.batch.timeout: "forever" is not a duration');
+  });
+
   it('validates a good configuration without binding anything', async () => {
     const cfg = writeConfig(`
 receivers:

@@ -85,6 +85,36 @@ export function fillNullMaps(schema: unknown, data: unknown): void {
   }
 }
 
+/**
+ * `enabled` on an optional section, as the Collector's configoptional reads it:
+ * `grpc: {enabled: false, …}` is the section switched off (as if absent), `enabled: true`
+ * the section on. Only for sections whose schema has no `enabled` of its own
+ * (sending_queue, retry_on_failure… keep theirs).
+ */
+export function applyEnabledFlags(schema: unknown, data: unknown): void {
+  if (!isConfigMap(schema)) return;
+  if (Array.isArray(data)) {
+    for (const v of data) applyEnabledFlags(schema.items, v);
+    return;
+  }
+  if (!isConfigMap(data)) return;
+  const props = isConfigMap(schema.properties) ? schema.properties : {};
+  for (const key of Object.keys(data)) {
+    const sub = Object.hasOwn(props, key) ? props[key] : schema.additionalProperties;
+    if (!isConfigMap(sub)) continue;
+    const value = data[key];
+    const subProps = isConfigMap(sub.properties) ? sub.properties : undefined;
+    if (isObjectSchema(sub) && subProps !== undefined && !Object.hasOwn(subProps, 'enabled') && isConfigMap(value) && typeof value.enabled === 'boolean') {
+      if (!value.enabled) {
+        delete data[key];
+        continue;
+      }
+      delete value.enabled;
+    }
+    applyEnabledFlags(sub, value);
+  }
+}
+
 function setAtPointer(data: unknown, path: readonly PathSegment[], value: unknown): boolean {
   if (path.length === 0) return false;
   let cur = data;
@@ -109,6 +139,7 @@ export function checkAgainstSchema(schema: SchemaObject, data: unknown, basePath
     return false;
   }
   fillNullMaps(schema, data);
+  applyEnabledFlags(schema, data);
   // A whole-value `${env:X}` that parsed as a number (or map…) where the schema wants a
   // string gets its text back, then we validate again; each round restores at least
   // one, so there are at most originals.size + 1 rounds.
