@@ -261,11 +261,17 @@ export function checkSection(root: ConfigMap, section: SectionKey, components: C
       } catch (err) {
         problems = [{ path: '', message: `the check of ${kind} "${type}" failed: ${(err as Error).message}`, fix: 'this is a bug in Ferry; please report it' }];
       }
+      let errors = 0;
       for (const p of problems) {
         const sub = problemPath(config, p.path);
+        if (p.severity === 'warning') {
+          warnAt(ctx, [...path, ...sub], p.fix === undefined ? p.message : `${p.message} (${p.fix})`);
+          continue;
+        }
+        errors++;
         ctx.errors.push(configError(ctx.origins, [...path, ...sub], p.message, p.fix));
       }
-      valid = problems.length === 0;
+      valid = errors === 0;
     }
     out.set(id, { id, type, factory, config, valid });
   }
