@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { components } from './components.js';
 import { formatConfigErrors, loadConfig } from './config/index.js';
+import { setFlagSource } from './config/load.js';
 import type { ResolvedConfig } from './config/types.js';
 import { errorMessage } from './consumer.js';
 import { parseDuration } from './config/units.js';
@@ -41,7 +42,9 @@ const HELP = `ferry ${VERSION} — an OpenTelemetry Collector in TypeScript
 Usage:
   ferry [--config FILE]... [--set KEY=VALUE]...   run the collector
   ferry validate [--config FILE]...                check a configuration and exit
-  ferry components [--json]                        list receivers, processors, exporters, extensions
+  ferry components [--json | --schema]             list receivers, processors, exporters, extensions
+                                                   (current and deprecated type names); --schema:
+                                                   a JSON Schema of a whole config file, for editors
   ferry exec [OPTIONS] -- CMD [ARGS]...            run CMD, ship its output (::{json}:: markers) as
                                                    logs and metrics, exit with its code (ferry exec --help)
 
@@ -49,7 +52,8 @@ Options:
   -c, --config SOURCE      a configuration file, or file:PATH, env:VAR, yaml:KEY::SUB: VALUE;
                            repeat to merge several in order (later wins). With none, the
                            embedded sidecar default (configs/default.yaml) is used.
-      --set KEY=VALUE      override one value, e.g. --set exporters::debug::verbosity=detailed
+      --set KEY=VALUE      override one value, e.g. --set=processors.batch.timeout=2s
+                           (. or :: between levels)
       --shutdown-timeout D how long SIGTERM/SIGINT may take to drain (default 10s); also
                            what a reload gives the replaced components to drain
       --watch-config       reload when a --config file changes (as on SIGHUP)
@@ -66,6 +70,7 @@ interface CliArgs {
   command: 'run' | 'validate' | 'components';
   sources: (string | { name: string; text: string })[];
   json: boolean;
+  schema: boolean;
   shutdownTimeoutMs: number;
   watchConfig: boolean;
 }
@@ -82,6 +87,7 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
         config: { type: 'string', short: 'c', multiple: true },
         set: { type: 'string', multiple: true },
         json: { type: 'boolean' },
+        schema: { type: 'boolean' },
         'shutdown-timeout': { type: 'string' },
         'watch-config': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -102,9 +108,9 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
   const sources: CliArgs['sources'] = [...(values.config ?? [])];
   if (sources.length === 0) sources.push({ name: 'embedded:default.yaml', text: readFileSync(DEFAULT_CONFIG, 'utf8') });
   for (const s of values.set ?? []) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set "${s}": expected KEY=VALUE, such as exporters::debug::verbosity=detailed`);
-    sources.push(`yaml:${s.slice(0, eq)}: ${s.slice(eq + 1)}`);
+    const source = setFlagSource(s);
+    if (source === undefined) throw new UsageError(`--set "${s}": expected KEY=VALUE, such as processors.batch.timeout=2s or exporters::debug::verbosity=detailed`);
+    sources.push(source);
   }
   let shutdownTimeoutMs = 10_000;
   if (values['shutdown-timeout'] !== undefined) {
@@ -114,7 +120,7 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
       throw new UsageError(`--shutdown-timeout: ${errorMessage(err)}`);
     }
   }
-  return { command, sources, json: values.json ?? false, shutdownTimeoutMs, watchConfig: values['watch-config'] ?? false };
+  return { command, sources, json: values.json ?? false, schema: values.schema ?? false, shutdownTimeoutMs, watchConfig: values['watch-config'] ?? false };
 }
 
 async function resolve(args: CliArgs): Promise<ResolvedConfig | undefined> {
@@ -205,7 +211,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (args.command) {
     case 'components':
-      printComponents(components, args.json, (s) => process.stdout.write(s));
+      printComponents(components, args.json, (s) => process.stdout.write(s), args.schema);
       return 0;
     case 'validate': {
       const config = await resolve(args);

@@ -45,6 +45,11 @@ export interface ConfigProblem {
   readonly message: string;
   /** What the user should write instead. */
   readonly fix?: string;
+  /**
+   * 'warning': the key is accepted but Ferry cannot honour it (Node or a library lacks it);
+   * `ferry validate` says so and the configuration stays valid. Default: an error.
+   */
+  readonly severity?: 'error' | 'warning';
 }
 
 interface FactoryBase<C> {

@@ -62,8 +62,70 @@ describe('ferry CLI', () => {
         if ('signals' in f) expect(line).toContain(f.signals.join(','));
       }
     }
-    const json = JSON.parse((await runFerryToEnd(['components', '--json'])).stdout) as { type: string; configSchema: unknown }[];
-    expect(json.find((c) => c.type === 'otlphttp')?.configSchema).toBeTypeOf('object');
+    const json = JSON.parse((await runFerryToEnd(['components', '--json'])).stdout) as { type: string; deprecatedTypes: string[]; configSchema: unknown }[];
+    expect(json.find((c) => c.type === 'otlp_http')?.configSchema).toBeTypeOf('object');
+    // Each component once, under its current name, with the older names it still answers to.
+    expect(json.filter((c) => c.type === 'otlp_http' || c.type === 'otlphttp')).toHaveLength(1);
+    expect(json.find((c) => c.type === 'otlp_grpc')?.deprecatedTypes).toEqual(['otlp']);
+    expect(json.find((c) => c.type === 'debug')?.deprecatedTypes).toEqual(['logging']);
+    expect(json.find((c) => c.type === 'prometheus_remote_write')?.deprecatedTypes).toEqual(['prometheusremotewrite']);
+    expect(json.find((c) => c.type === 'aws_cloudwatch_logs')?.deprecatedTypes).toEqual(['awscloudwatchlogs']);
+    const otlpLine = r.stdout.split('\n').find((l) => l.startsWith('exporter') && l.split(/\s+/)[1] === 'otlp_grpc');
+    expect(otlpLine).toContain('(deprecated: otlp)');
+  });
+
+  it('prints a JSON Schema of a whole configuration that knows current and deprecated names', async () => {
+    const r = await runFerryToEnd(['components', '--schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout) as { properties: Record<string, { patternProperties: Record<string, { anyOf: { deprecated?: boolean }[] }> }> };
+    const exporters = schema.properties.exporters?.patternProperties ?? {};
+    const matching = (id: string) => Object.entries(exporters).filter(([p]) => new RegExp(p).test(id));
+    expect(matching('otlp_http/backend')).toHaveLength(1);
+    expect(matching('otlphttp')[0]?.[1].anyOf[0]?.deprecated).toBe(true);
+    expect(matching('otlp_http')[0]?.[1].anyOf[0]?.deprecated).toBeUndefined();
+    expect(matching('kafka')).toHaveLength(0);
+    // The receiver keeps its name: otlp is a receiver type, not a deprecated one.
+    expect(Object.keys(schema.properties.receivers?.patternProperties ?? {}).some((p) => new RegExp(p).test('otlp'))).toBe(true);
+  });
+
+  it('accepts the current exporter names and the old ones, warning on the old ones', async () => {
+    const cfg = writeConfig(`
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:1
+exporters:
+  otlp_grpc:
+    endpoint: 127.0.0.1:2
+  otlp_http:
+    endpoint: http://127.0.0.1:3
+  prometheus_remote_write:
+    endpoint: http://127.0.0.1:4/api/v1/write
+  otlp/old:
+    endpoint: 127.0.0.1:2
+  logging:
+    loglevel: debug
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [otlp_grpc, otlp_http, prometheus_remote_write, otlp/old, logging]
+`);
+    const r = await runFerryToEnd(['validate', '--config', cfg]);
+    expect(r.stderr).toContain('exporters.otlp/old: exporter type "otlp" is deprecated; its current name is "otlp_grpc" (write otlp_grpc/old:)');
+    expect(r.stderr).toContain('exporters.logging: exporter type "logging" is deprecated; its current name is "debug"');
+    expect(r.stderr).not.toContain('"otlp_http" is deprecated');
+    expect(r.code).toBe(0);
+  });
+
+  it('takes --set in the form of the Collector\'s help: --set=processors.batch.timeout=2s', async () => {
+    const cfg = writeConfig('receivers:\n  otlp:\n    protocols:\n      http:\nprocessors:\n  batch:\nexporters:\n  debug:\nservice:\n  pipelines:\n    logs:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [debug]\n');
+    expect((await runFerryToEnd(['validate', '--config', cfg, '--set=processors.batch.timeout=2s'])).code).toBe(0);
+    // The value lands where the dots say: a bad one is reported at that path.
+    const bad = await runFerryToEnd(['validate', '--config', cfg, '--set=processors.batch.timeout=forever']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('processors.batch.timeout: "forever" is not a duration');
   });
 
   it('validates a good configuration without binding anything', async () => {

@@ -24,6 +24,9 @@ const flyAddOns: Readonly<Record<string, string>> = {
 };
 const flySinks = yamlIn(flyDir).filter((f) => !(f in flyAddOns));
 
+/** Renamed to the current type names by the lead on merge; until then they may use deprecated names. */
+const OLD_NAMES_PENDING = new Set(['default.yaml', 'sidecar.yaml', 'gateway.yaml']);
+
 const source = (url: URL, name: string) => ({ name, text: readFileSync(url, 'utf8') });
 
 describe('configs/', () => {
@@ -33,9 +36,11 @@ describe('configs/', () => {
   });
   for (const f of files) {
     it(`${f} is valid with no environment set`, async () => {
-      const { config, errors } = await loadConfig({ sources: [source(new URL(f, dir), f)], env: {}, components });
+      const { config, errors, warnings } = await loadConfig({ sources: [source(new URL(f, dir), f)], env: {}, components });
       expect(formatConfigErrors(errors)).toBe('');
       expect(config?.pipelines.length).toBeGreaterThan(0);
+      // Shipped configs use the Collector's current type names (the three presets below are renamed separately).
+      if (!OLD_NAMES_PENDING.has(f)) expect(warnings.filter((w) => w.includes('is deprecated'))).toEqual([]);
     });
   }
 });
@@ -104,8 +109,9 @@ describe('configs/fly-log-shipper', () => {
       const name = extra ? `${sink} + ${extra}` : sink;
       it(`the base with ${name} is valid, one pipeline fed by the nats receiver`, async () => {
         const sources = [base, source(new URL(sink, flyDir), sink), ...(extra ? [source(new URL(extra, flyDir), extra)] : [])];
-        const { config, errors } = await loadConfig({ sources, env, components });
+        const { config, errors, warnings } = await loadConfig({ sources, env, components });
         expect(formatConfigErrors(errors)).toBe('');
+        expect(warnings.filter((w) => w.includes('is deprecated'))).toEqual([]);
         expect(config?.pipelines.map((p) => p.receivers)).toEqual([['nats']]);
       });
     }

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import type { Components, ReceiverFactory } from '../component.js';
 import { components } from '../components.js';
 import { formatConfigErrors, loadConfig } from '../config/index.js';
+import { setFlagSource } from '../config/load.js';
 import type { ConfigSource } from '../config/index.js';
 import { parseDuration } from '../config/units.js';
 import { errorMessage } from '../consumer.js';
@@ -165,12 +166,12 @@ export function execConfigSources(args: ExecArgs, env: NodeJS.ProcessEnv, warn: 
     else if (protocol !== undefined && protocol !== '' && protocol !== 'http/protobuf') {
       warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported by the embedded exec config; sending http/protobuf`);
     }
-    if (Object.keys(otlphttp).length > 0) sources.push({ name: 'env:OTEL_EXPORTER_OTLP_*', text: stringify({ exporters: { otlphttp } }) });
+    if (Object.keys(otlphttp).length > 0) sources.push({ name: 'env:OTEL_EXPORTER_OTLP_*', text: stringify({ exporters: { otlp_http: otlphttp } }) });
   }
   for (const s of args.sets) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new ExecUsageError(`--set "${s}": expected KEY=VALUE`);
-    sources.push(`yaml:${s.slice(0, eq)}: ${s.slice(eq + 1)}`);
+    const source = setFlagSource(s);
+    if (source === undefined) throw new ExecUsageError(`--set "${s}": expected KEY=VALUE`);
+    sources.push(source);
   }
   return sources;
 }

@@ -1,5 +1,5 @@
 // Reads configuration sources as the Collector's `--config` takes them (a path,
-// `file:PATH`, `env:VAR`, `yaml:TEXT`, or embedded text) and parses their YAML.
+// `file:PATH`, `env:VAR`, `yaml:TEXT`, `http(s)://URL`, or embedded text) and parses their YAML.
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { ConfigError } from './types.js';
@@ -25,7 +25,20 @@ export interface LoadResult {
 /** The Collector's rule: a scheme of two or more characters, so `C:\x.yaml` stays a path. */
 const URI = /^([A-Za-z][A-Za-z0-9+.-]+):(.*)$/s;
 export const ENV_VAR_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const FIX_SOURCE = 'pass a file path, file:PATH, env:VAR or yaml:TEXT';
+const FIX_SOURCE = 'pass a file path, file:PATH, env:VAR, yaml:TEXT or an http(s):// URL';
+
+/**
+ * A `--set KEY=VALUE` flag as the Collector turns it into a source: `yaml:` with the key's
+ * `.` read as `::` (`processors.batch.timeout=2s` and `processors::batch::timeout=2s` are the same).
+ * Undefined when there is no `=` or no key.
+ */
+export function setFlagSource(flag: string): string | undefined {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) return undefined;
+  const key = flag.slice(0, eq).trim().replaceAll('.', '::');
+  if (key === '') return undefined;
+  return `yaml:${key}: ${flag.slice(eq + 1).trim()}`;
+}
 
 /** Parse one source's YAML text; syntax errors name the line and column. */
 export function parseYamlSource(name: string, text: string): { value?: ConfigMap; errors: ConfigError[]; warnings: string[] } {
@@ -101,10 +114,29 @@ async function fetchSource(source: ConfigSource, env: NodeJS.ProcessEnv): Promis
     }
     case 'http':
     case 'https':
-      return { name: source, errors: [{ file: source, path: '', message: `the ${scheme}: configuration source is not supported by Ferry yet`, fix: 'download the file and pass its path' }], warnings: [] };
+      return fetchUrl(source);
     default:
       return { name: source, errors: [{ file: source, path: '', message: `unknown configuration source scheme "${uri[1] as string}"`, fix: FIX_SOURCE }], warnings: [] };
   }
+}
+
+/** How long an http(s):// configuration source may take to arrive. */
+export const CONFIG_FETCH_TIMEOUT_MS = 30_000;
+
+/** `--config https://…`: a GET, as the Collector's http and https providers do; any 2xx body is the YAML. */
+async function fetchUrl(url: string): Promise<Fetched> {
+  const fail = (why: string, fix: string): Fetched => ({ name: url, errors: [{ file: url, path: '', message: `cannot fetch the configuration: ${why}`, fix }], warnings: [] });
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(CONFIG_FETCH_TIMEOUT_MS), redirect: 'follow' });
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const why = e.name === 'TimeoutError' ? `no answer within ${CONFIG_FETCH_TIMEOUT_MS / 1000}s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    return fail(why, 'check the URL and that the server is reachable from here');
+  }
+  const text = await response.text();
+  if (!response.ok) return fail(`the server answered ${response.status} ${response.statusText}`.trim(), 'check the URL (and any credentials it needs)');
+  return { name: url, text, errors: [], warnings: [] };
 }
 
 async function readPath(path: string): Promise<Fetched> {

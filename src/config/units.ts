@@ -31,9 +31,12 @@ export function parseDuration(value: string | number): number {
   return ms;
 }
 
-/** Schema for a duration property: a Go duration string, or the number 0 (YAML `timeout: 0`). */
+/**
+ * Schema for a duration property: a Go duration string, or a bare integer, which Go (and so
+ * the Collector) reads as nanoseconds: `flush_interval: 5` is 5ns, `timeout: 0` is none.
+ */
 export function durationSchema(description: string, defaultValue?: string): SchemaObject {
-  const s: SchemaObject = { type: ['string', 'integer'], pattern: DURATION_PATTERN, minimum: 0, maximum: 0, description };
+  const s: SchemaObject = { type: ['string', 'integer'], pattern: DURATION_PATTERN, minimum: 0, description };
   if (defaultValue !== undefined) s.default = defaultValue;
   return s;
 }

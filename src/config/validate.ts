@@ -8,7 +8,7 @@ import type { ConfigMap, ConfigPath, Origins, PathSegment } from './merge.js';
 import { isConfigMap, setOwn } from './merge.js';
 import { configError, describeValue, formatPath, fromAjvError, pointerToPath, pruneBranchErrors } from './errors.js';
 import { pathKey } from './expand.js';
-import { didYouMean, knownList } from './suggest.js';
+import { didYouMean, knownList, nearest } from './suggest.js';
 
 /** Everything a check needs, and where it reports. */
 export interface ValidationContext {
@@ -86,6 +86,36 @@ export function fillNullMaps(schema: unknown, data: unknown): void {
   }
 }
 
+/**
+ * `enabled` on an optional section, as the Collector's configoptional reads it:
+ * `grpc: {enabled: false, …}` is the section switched off (as if absent), `enabled: true`
+ * the section on. Only for sections whose schema has no `enabled` of its own
+ * (sending_queue, retry_on_failure… keep theirs).
+ */
+export function applyEnabledFlags(schema: unknown, data: unknown): void {
+  if (!isConfigMap(schema)) return;
+  if (Array.isArray(data)) {
+    for (const v of data) applyEnabledFlags(schema.items, v);
+    return;
+  }
+  if (!isConfigMap(data)) return;
+  const props = isConfigMap(schema.properties) ? schema.properties : {};
+  for (const key of Object.keys(data)) {
+    const sub = Object.hasOwn(props, key) ? props[key] : schema.additionalProperties;
+    if (!isConfigMap(sub)) continue;
+    const value = data[key];
+    const subProps = isConfigMap(sub.properties) ? sub.properties : undefined;
+    if (isObjectSchema(sub) && subProps !== undefined && !Object.hasOwn(subProps, 'enabled') && isConfigMap(value) && typeof value.enabled === 'boolean') {
+      if (!value.enabled) {
+        delete data[key];
+        continue;
+      }
+      delete value.enabled;
+    }
+    applyEnabledFlags(sub, value);
+  }
+}
+
 function setAtPointer(data: unknown, path: readonly PathSegment[], value: unknown): boolean {
   if (path.length === 0) return false;
   let cur = data;
@@ -110,6 +140,7 @@ export function checkAgainstSchema(schema: SchemaObject, data: unknown, basePath
     return false;
   }
   fillNullMaps(schema, data);
+  applyEnabledFlags(schema, data);
   // A whole-value `${env:X}` that parsed as a number (or map…) where the schema wants a
   // string gets its text back, then we validate again; each round restores at least
   // one, so there are at most originals.size + 1 rounds.
@@ -201,8 +232,11 @@ export function checkSection(root: ConfigMap, section: SectionKey, components: C
     const type = slash < 0 ? id : id.slice(0, slash);
     const factory = factories.get(type);
     if (factory === undefined) {
-      const known = [...factories.keys()];
-      ctx.errors.push(configError(ctx.origins, path, `unknown ${kind} type "${type}"`, `${didYouMean(type, known)}known ${kind} types: ${knownList(known)}`));
+      // Suggest among every name, but always the current one; list only current names.
+      const near = nearest(type, factories.keys());
+      const suggestion = near === undefined ? '' : `did you mean "${(factories.get(near) as AnyFactory).type}"? `;
+      const known = [...new Set([...factories.values()].map((f) => f.type))];
+      ctx.errors.push(configError(ctx.origins, path, `unknown ${kind} type "${type}"`, `${suggestion}known ${kind} types: ${knownList(known)}`));
       out.set(id, { id, type, factory: undefined, config: raw[id], valid: false });
       continue;
     }
@@ -226,11 +260,17 @@ export function checkSection(root: ConfigMap, section: SectionKey, components: C
       } catch (err) {
         problems = [{ path: '', message: `the check of ${kind} "${type}" failed: ${(err as Error).message}`, fix: 'this is a bug in Ferry; please report it' }];
       }
+      let errors = 0;
       for (const p of problems) {
         const sub = problemPath(config, p.path);
+        if (p.severity === 'warning') {
+          warnAt(ctx, [...path, ...sub], p.fix === undefined ? p.message : `${p.message} (${p.fix})`);
+          continue;
+        }
+        errors++;
         ctx.errors.push(configError(ctx.origins, [...path, ...sub], p.message, p.fix));
       }
-      valid = problems.length === 0;
+      valid = errors === 0;
     }
     out.set(id, { id, type, factory, config, valid });
   }

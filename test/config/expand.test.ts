@@ -47,11 +47,50 @@ describe('expandString', () => {
   it('rejects an unknown scheme and leaves the text as written', () => {
     const r = expandString('x ${foo:bar} y', env);
     expect(r.value).toBe('x ${foo:bar} y');
-    expect(r.problems).toEqual([{ severity: 'error', message: 'unknown expansion scheme "foo" in "${foo:bar}"', fix: 'use ${env:VAR}, ${VAR} or ${env:VAR:-default}; write $$ for a literal $' }]);
+    expect(r.problems).toEqual([{ severity: 'error', message: 'unknown expansion scheme "foo" in "${foo:bar}"', fix: 'use ${env:VAR}, ${VAR}, ${env:VAR:-default}, ${file:PATH} or ${yaml:TEXT}; write $$ for a literal $' }]);
   });
 
-  it('says which Collector schemes are not supported yet', () => {
-    expect(expandString('${file:/etc/x}', env).problems[0]?.message).toBe('the ${file:…} expansion is not supported by Ferry yet');
+  it('says which Collector schemes it does not resolve inside values, and what to do instead', () => {
+    expect(expandString('${https://example.com/x}', env).problems[0]).toEqual({
+      severity: 'error',
+      message: 'the ${https:…} expansion inside a value is not supported by Ferry (it would fetch while loading)',
+      fix: 'pass the URL as its own --config source, or download it and use ${file:PATH}',
+    });
+  });
+
+  it('reads ${file:PATH}: a whole value typed as YAML, a part of a string as text, one trailing newline dropped', () => {
+    const files: Record<string, string> = { '/run/token': 's3cr3t\n', '/run/port': '4317\n', '/run/ca.pem': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+    const read = (p: string): string => {
+      const text = files[p];
+      if (text === undefined) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      return text;
+    };
+    expect(expandString('${file:/run/token}', env, read)).toEqual({ value: 's3cr3t', problems: [] });
+    expect(expandString('Bearer ${file:/run/token}', env, read)).toEqual({ value: 'Bearer s3cr3t', problems: [] });
+    expect(expandString('${file:/run/port}', env, read)).toEqual({ value: 4317, original: '4317', problems: [] });
+    // A PEM keeps its line breaks (it is a string, so the exact text is kept).
+    expect(expandString('${file:/run/ca.pem}', env, read).value).toBe('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----');
+    expect(expandString('${file:/run/${env:MISSING:-token}}', env, read).value).toBe('s3cr3t');
+    expect(expandString('${file:/run/nope}', env, read).problems).toEqual([
+      { severity: 'error', message: 'cannot read ${file:/run/nope}: file not found', fix: 'check the path (relative paths are from the directory Ferry starts in)' },
+    ]);
+  });
+
+  it('reads ${yaml:TEXT}: a map, a list or a scalar, braces and all', () => {
+    expect(expandString('${yaml:{a: 1, b: [x, y]}}', env)).toEqual({ value: { a: 1, b: ['x', 'y'] }, original: '{a: 1, b: [x, y]}', problems: [] });
+    expect(expandString('${yaml:[1, 2]}', env).value).toEqual([1, 2]);
+    expect(expandString('n=${yaml:5}', env).value).toBe('n=5');
+  });
+
+  it('expands a value that itself holds references, and nested defaults, and stops a cycle', () => {
+    const vars = { ...env, URL: 'https://${env:HOST}:${PORT}', INDIRECT: '${env:URL}/v1', SELF: 'x${env:SELF}' };
+    expect(expandString('${env:URL}', vars).value).toBe('https://backend.example:4318');
+    expect(expandString('${env:INDIRECT}', vars).value).toBe('https://backend.example:4318/v1');
+    expect(expandString('${env:MISSING:-${env:HOST}}', vars)).toEqual({ value: 'backend.example', problems: [] });
+    const cycle = expandString('${env:SELF}', vars);
+    expect(cycle.problems[0]?.message).toMatch(/more than 32 levels deep/);
+    // An escaped reference in a variable's value is read once: it comes out literal.
+    expect(expandString('${env:LIT}', { LIT: '$${env:HOST}', HOST: 'h' }).value).toBe('${env:HOST}');
   });
 
   it('rejects an invalid variable name', () => {
@@ -124,7 +163,7 @@ service:
       file: 'app.yaml',
       path: 'processors.batch.timeout',
       message: 'unknown expansion scheme "vault" in "${vault:secret/timeout}"',
-      fix: 'use ${env:VAR}, ${VAR} or ${env:VAR:-default}; write $$ for a literal $',
+      fix: 'use ${env:VAR}, ${VAR}, ${env:VAR:-default}, ${file:PATH} or ${yaml:TEXT}; write $$ for a literal $',
     });
   });
 

@@ -4,7 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/index.js';
+import { setFlagSource } from '../../src/config/load.js';
 import { fakeComponents, MINIMAL } from './fake-components.js';
 
 let dir: string;
@@ -99,11 +102,54 @@ describe('sources', () => {
     expect(r.errors.length).toBeGreaterThan(1);
   });
 
-  it('refuses unknown and unsupported source schemes', async () => {
-    const r = await load(['foo:bar', 'https://example.com/c.yaml', 'env:1BAD']);
-    expect(r.errors).toContainEqual({ file: 'foo:bar', path: '', message: 'unknown configuration source scheme "foo"', fix: 'pass a file path, file:PATH, env:VAR or yaml:TEXT' });
-    expect(r.errors).toContainEqual(expect.objectContaining({ file: 'https://example.com/c.yaml', message: 'the https: configuration source is not supported by Ferry yet' }));
+  it('refuses unknown source schemes', async () => {
+    const r = await load(['foo:bar', 'env:1BAD']);
+    expect(r.errors).toContainEqual({ file: 'foo:bar', path: '', message: 'unknown configuration source scheme "foo"', fix: 'pass a file path, file:PATH, env:VAR, yaml:TEXT or an http(s):// URL' });
     expect(r.errors).toContainEqual(expect.objectContaining({ file: 'env:1BAD', message: '"1BAD" is not a valid environment variable name' }));
+  });
+
+  it('fetches an http:// source (the Collector\'s http provider), and names a failed one', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/base.yaml') res.end(MINIMAL);
+      else if (req.url === '/override.yaml') res.end('exporters:\n  debug:\n    verbosity: detailed\n');
+      else res.writeHead(404).end('no');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const r = await load([`${base}/base.yaml`, `${base}/override.yaml`]);
+      expect(r.errors).toEqual([]);
+      expect(r.config?.exporters.get('debug')?.config).toMatchObject({ verbosity: 'detailed' });
+      expect(r.config?.sources).toEqual([`${base}/base.yaml`, `${base}/override.yaml`]);
+      const missing = await load([`${base}/nope.yaml`]);
+      expect(missing.errors).toEqual([
+        { file: `${base}/nope.yaml`, path: '', message: 'cannot fetch the configuration: the server answered 404 Not Found', fix: 'check the URL (and any credentials it needs)' },
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+    // A port that was free a moment ago and has nobody listening.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const refused = await load([`http://127.0.0.1:${closedPort}/c.yaml`]);
+    expect(refused.errors[0]?.message).toBe('cannot fetch the configuration: ECONNREFUSED');
+  });
+
+  it('turns --set flags into sources the Collector\'s way: . or :: between levels', () => {
+    expect(setFlagSource('processors.batch.timeout=2s')).toBe('yaml:processors::batch::timeout: 2s');
+    expect(setFlagSource('exporters::debug::verbosity=detailed')).toBe('yaml:exporters::debug::verbosity: detailed');
+    expect(setFlagSource('exporters.otlp_http/backend.endpoint=http://a:1/x')).toBe('yaml:exporters::otlp_http/backend::endpoint: http://a:1/x');
+    expect(setFlagSource('novalue')).toBeUndefined();
+    expect(setFlagSource('=x')).toBeUndefined();
+  });
+
+  it('applies a dotted --set over a file', async () => {
+    const r = await load([file('base.yaml'), file('override.yaml'), setFlagSource('processors.batch.timeout=2s') as string]);
+    expect(r.errors).toEqual([]);
+    expect(r.config?.processors.get('batch')?.config).toMatchObject({ timeout: '2s' });
   });
 
   it('reports no sources at all', async () => {

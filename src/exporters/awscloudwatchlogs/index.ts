@@ -124,7 +124,8 @@ function countBy(values: Iterable<string>): Record<string, number> {
 
 export const awsCloudWatchLogsExporter: ExporterFactory<AwsCloudWatchLogsConfig> = {
   kind: 'exporter',
-  type: 'awscloudwatchlogs',
+  type: 'aws_cloudwatch_logs',
+  deprecatedTypes: ['awscloudwatchlogs'],
   description: 'Sends logs to AWS CloudWatch Logs (PutLogEvents), creating the log group and stream when missing.',
   signals: ['logs'],
   configSchema,

@@ -12,7 +12,17 @@ export interface DebugConfig {
   sampling_thereafter: number;
   /** Lines carry the collector log's timestamp, level and component fields. */
   use_internal_logger: boolean;
+  /** The `logging` exporter's older key: debug → detailed, info → normal, warn/error → basic. Overrides verbosity. */
+  loglevel?: 'debug' | 'info' | 'warn' | 'error';
 }
+
+/** The verbosity the retired `logging` exporter's loglevel meant. */
+export const VERBOSITY_OF_LOGLEVEL: Readonly<Record<NonNullable<DebugConfig['loglevel']>, Verbosity>> = {
+  debug: 'detailed',
+  info: 'normal',
+  warn: 'basic',
+  error: 'basic',
+};
 
 export const DEFAULT_DEBUG_CONFIG: Readonly<DebugConfig> = {
   verbosity: 'basic',
@@ -49,6 +59,12 @@ export const configSchema: SchemaObject = {
       default: DEFAULT_DEBUG_CONFIG.use_internal_logger,
       description:
         "true: lines are formatted like the collector's own log (timestamp, level, component fields); false: bare text. Both go to stdout.",
+    },
+    loglevel: {
+      type: 'string',
+      enum: ['debug', 'info', 'warn', 'error'],
+      description:
+        'Deprecated (the logging exporter\'s key): debug prints every field (verbosity detailed), info one line per item (normal), warn and error the counts only (basic). When set, it replaces verbosity.',
     },
   },
 };

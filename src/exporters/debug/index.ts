@@ -5,7 +5,7 @@ import type { Batch } from '../../pdata/batch.js';
 import { countItems } from '../../pdata/batch.js';
 import type { Signal } from '../../pdata/types.js';
 import type { DebugConfig } from './config.js';
-import { DEFAULT_DEBUG_CONFIG, configSchema } from './config.js';
+import { DEFAULT_DEBUG_CONFIG, VERBOSITY_OF_LOGLEVEL, configSchema } from './config.js';
 import { detailedText } from './detailed.js';
 import { normalText } from './normal.js';
 
@@ -83,6 +83,7 @@ export interface DebugExporterOptions {
 
 export function createDebugExporter(partial: Partial<DebugConfig>, ctx: ComponentContext, options: DebugExporterOptions = {}): Exporter {
   const config: DebugConfig = { ...DEFAULT_DEBUG_CONFIG, ...partial };
+  if (config.loglevel !== undefined) config.verbosity = VERBOSITY_OF_LOGLEVEL[config.loglevel];
   const out = options.out ?? process.stdout;
   const now = options.now ?? Date.now;
   const sampler = new Sampler(config.sampling_initial, config.sampling_thereafter, now);
@@ -122,6 +123,7 @@ export function createDebugExporter(partial: Partial<DebugConfig>, ctx: Componen
 export const debugExporter: ExporterFactory<DebugConfig> = {
   kind: 'exporter',
   type: 'debug',
+  deprecatedTypes: ['logging'],
   description: 'Prints telemetry to stdout (verbosity basic, normal or detailed), for debugging.',
   signals: ['logs', 'traces', 'metrics'],
   configSchema,

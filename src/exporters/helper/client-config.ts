@@ -3,6 +3,7 @@
 import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from '../../component.js';
 import { VERSION } from '../../version.js';
+import { durationSchema } from '../../config/units.js';
 
 /** User-Agent of Ferry's exporters (HTTP header, and gRPC's primary user agent). */
 export const USER_AGENT = `Ferry/${VERSION} (OpenTelemetry Collector in TypeScript)`;
@@ -34,6 +35,50 @@ export function compressionSchema(defaultValue: 'gzip' | 'none'): SchemaObject {
     description: 'Compression of request bodies: gzip or none ("" means none).',
     default: defaultValue,
   };
+}
+
+/** `compression` of the OTLP/HTTP exporter: every algorithm of the Collector's confighttp. */
+export function httpCompressionSchema(defaultValue: 'gzip' | 'none'): SchemaObject {
+  return {
+    type: 'string',
+    enum: ['gzip', 'zstd', 'snappy', 'zlib', 'deflate', 'lz4', 'none', ''],
+    description: 'Compression of request bodies: gzip, zstd, snappy (block format), zlib or deflate (both sent as Content-Encoding: deflate), lz4 (frame format), or none ("" means none).',
+    default: defaultValue,
+  };
+}
+
+/** The Collector's confighttp client keys beyond endpoint, headers, tls and compression. */
+export const httpClientKeysSchema: Readonly<Record<string, SchemaObject>> = {
+  proxy_url: { type: 'string', description: 'Send requests through this HTTP proxy (http://host:port, credentials in the URL allowed); https:// targets go through CONNECT. Unset: no proxy.' },
+  max_idle_conns: { type: 'integer', minimum: 0, description: 'Idle keep-alive connections kept open in all; 0 means no limit. Ferry keeps them per host (max_idle_conns_per_host wins when both are set).' },
+  max_idle_conns_per_host: { type: 'integer', minimum: 0, description: 'Idle keep-alive connections kept open to the server; 0 means no limit.' },
+  http2_read_idle_timeout: durationSchema("HTTP/2 health-check interval. Ferry's HTTP client speaks HTTP/1.1, so it has no effect (ferry validate warns)."),
+  http2_ping_timeout: durationSchema("HTTP/2 ping timeout. Ferry's HTTP client speaks HTTP/1.1, so it has no effect (ferry validate warns)."),
+  force_attempt_http2: { type: 'boolean', description: "Try HTTP/2. Ferry's HTTP client speaks HTTP/1.1, so it has no effect (ferry validate warns)." },
+  cookies: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Keep the cookies the server sets and send them back (e.g. load-balancer stickiness).',
+    properties: { enabled: { type: 'boolean', default: false, description: 'Store cookies from Set-Cookie answers and send them with later requests to the same host.' } },
+  },
+  user_agent: { type: 'string', description: "User-Agent header of every request. Unset: Ferry's own (a User-Agent in headers also overrides it)." },
+};
+
+/** Warnings for client keys Ferry accepts but cannot honour. */
+export function httpClientKeysProblems(config: Readonly<Record<string, unknown>>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const key of ['http2_read_idle_timeout', 'http2_ping_timeout', 'force_attempt_http2']) {
+    if (config[key] !== undefined) problems.push({ path: key, message: `${key} has no effect in Ferry: its HTTP client speaks HTTP/1.1`, fix: 'remove it to silence this warning', severity: 'warning' });
+  }
+  for (const key of ['read_buffer_size', 'write_buffer_size']) {
+    if (config[key] !== undefined) problems.push({ path: key, message: `${key} has no effect in Ferry: Node sizes its own socket buffers`, fix: 'remove it to silence this warning', severity: 'warning' });
+  }
+  const proxy = config.proxy_url;
+  if (typeof proxy === 'string' && proxy !== '') {
+    const p = urlProblem('proxy_url', proxy);
+    if (p !== undefined) problems.push(p);
+  }
+  return problems;
 }
 
 /** Headers the HTTP transport owns: a configured value would corrupt the request. */

@@ -4,6 +4,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { gzip, gzipSync } from 'node:zlib';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import { RetryableError } from '../../consumer.js';
 import { loadTlsClient, type TlsClientConfig, type TlsClientOptions } from '../../config/tls-client.js';
 import { parseDuration } from '../../config/units.js';
@@ -27,6 +29,12 @@ export interface HttpClientOptions {
   readonly keepAlive: boolean;
   /** 0 = no limit. */
   readonly maxConnsPerHost: number;
+  /** Idle keep-alive sockets kept per host; 0 = no limit. */
+  readonly maxIdleConnsPerHost?: number;
+  /** An HTTP proxy: http:// targets are sent to it, https:// ones tunnelled with CONNECT. */
+  readonly proxyUrl?: string;
+  /** Keep Set-Cookie values and send them back. */
+  readonly cookies?: boolean;
   readonly idleTimeoutMs: number;
   readonly maxResponseBytes: number;
 }
@@ -36,24 +44,31 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const agentOptions = {
     keepAlive: options.keepAlive,
     maxSockets: options.maxConnsPerHost > 0 ? options.maxConnsPerHost : Infinity,
+    maxFreeSockets: options.maxIdleConnsPerHost !== undefined && options.maxIdleConnsPerHost > 0 ? options.maxIdleConnsPerHost : 256,
     // The socket timeout closes idle keep-alive connections; requests are bounded by the helper's AbortSignal.
     timeout: options.idleTimeoutMs > 0 ? options.idleTimeoutMs : undefined,
   };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent({ ...agentOptions, ...options.tls });
+  const proxy = options.proxyUrl !== undefined && options.proxyUrl !== '' ? options.proxyUrl : undefined;
+  const httpAgent: http.Agent = proxy === undefined ? new http.Agent(agentOptions) : new HttpProxyAgent(proxy, agentOptions);
+  const httpsAgent: http.Agent = proxy === undefined ? new https.Agent({ ...agentOptions, ...options.tls }) : new HttpsProxyAgent(proxy, agentOptions);
+  const jar = options.cookies === true ? new CookieJar() : undefined;
 
   function post(url: URL, body: Uint8Array, headers: Readonly<Record<string, string>>, signal: AbortSignal, method = 'POST'): Promise<HttpResponse> {
     const secure = url.protocol === 'https:';
     const request = secure ? https.request : http.request;
+    const cookie = jar?.header(url.host);
     return new Promise((resolve, reject) => {
       const req = request(url, {
         method,
         agent: secure ? httpsAgent : httpAgent,
-        headers: { ...headers, 'content-length': String(body.byteLength) },
+        headers: { ...headers, ...(cookie === undefined ? {} : { cookie }), 'content-length': String(body.byteLength) },
+        // Through a CONNECT tunnel the target's TLS settings travel with the request.
+        ...(secure && proxy !== undefined ? options.tls : {}),
         signal,
       });
       req.on('error', reject);
       req.on('response', (res) => {
+        jar?.store(url.host, res.headers['set-cookie']);
         const chunks: Buffer[] = [];
         let kept = 0;
         res.on('data', (chunk: Buffer) => {
@@ -78,9 +93,43 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
 }
 
+/**
+ * The cookies a server set, per host, sent back on later requests (confighttp `cookies.enabled`).
+ * Name and value only: an exporter talks to one server, so paths and domains do not matter,
+ * and a cookie set to expire (Max-Age<=0) is dropped.
+ */
+export class CookieJar {
+  private readonly byHost = new Map<string, Map<string, string>>();
+
+  store(host: string, setCookie: readonly string[] | undefined): void {
+    if (setCookie === undefined) return;
+    let cookies = this.byHost.get(host);
+    if (cookies === undefined) this.byHost.set(host, (cookies = new Map()));
+    for (const line of setCookie) {
+      const [pair = '', ...attributes] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const expired = attributes.some((a) => /^\s*max-age\s*=\s*(-\d+|0)\s*$/i.test(a));
+      if (expired) cookies.delete(name);
+      else cookies.set(name, pair.slice(eq + 1).trim());
+    }
+  }
+
+  header(host: string): string | undefined {
+    const cookies = this.byHost.get(host);
+    if (cookies === undefined || cookies.size === 0) return undefined;
+    return [...cookies].map(([n, v]) => `${n}=${v}`).join('; ');
+  }
+}
+
 /** The Collector's confighttp client keys every HTTP exporter shares. */
 export interface HttpClientConfig {
   readonly tls?: TlsClientConfig;
+  readonly proxy_url?: string;
+  readonly max_idle_conns?: number;
+  readonly max_idle_conns_per_host?: number;
+  readonly cookies?: { readonly enabled?: boolean };
   readonly disable_keep_alives?: boolean;
   /** 0 = no limit. */
   readonly max_conns_per_host?: number;
@@ -106,6 +155,9 @@ export class ExporterHttpClient {
       tls: await loadTlsClient(this.config.tls),
       keepAlive: !this.config.disable_keep_alives,
       maxConnsPerHost: this.config.max_conns_per_host ?? 0,
+      maxIdleConnsPerHost: this.config.max_idle_conns_per_host ?? this.config.max_idle_conns,
+      proxyUrl: this.config.proxy_url,
+      cookies: this.config.cookies?.enabled ?? false,
       idleTimeoutMs: parseDuration(this.config.idle_conn_timeout ?? '90s'),
       maxResponseBytes: this.maxResponseBytes,
     });

@@ -4,7 +4,7 @@ import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from '../../component.js';
 import { durationSchema } from '../../config/units.js';
 import { tlsClientSchema, validateTlsClient, type TlsClientConfig } from '../../config/tls-client.js';
-import { compressionSchema, headersSchema, type HeadersConfig } from '../helper/client-config.js';
+import { headersSchema, type HeadersConfig } from '../helper/client-config.js';
 import { sendingQueueSchema, validateSendingQueue, type SendingQueueConfig } from '../helper/queue-config.js';
 import { retryOnFailureSchema, timeoutSchema, validateRetryOnFailure, type RetryOnFailureConfig } from '../helper/retry.js';
 
@@ -18,7 +18,7 @@ export interface OtlpGrpcConfig {
   endpoint: string;
   tls: TlsClientConfig;
   headers: HeadersConfig;
-  compression: 'gzip' | 'none' | '';
+  compression: 'gzip' | 'deflate' | 'zstd' | 'snappy' | 'none' | '';
   timeout: string;
   retry_on_failure: RetryOnFailureConfig;
   sending_queue: SendingQueueConfig;
@@ -41,7 +41,12 @@ export const configSchema: SchemaObject = {
     },
     tls: tlsClientSchema,
     headers: headersSchema,
-    compression: compressionSchema('gzip'),
+    compression: {
+      type: 'string',
+      enum: ['gzip', 'deflate', 'zstd', 'snappy', 'none', ''],
+      default: 'gzip',
+      description: 'Compression of gRPC messages: gzip, deflate, or none ("" means none). zstd and snappy are accepted for Collector configurations, but grpc-js has only gzip and deflate: Ferry sends gzip instead (ferry validate warns).',
+    },
     timeout: timeoutSchema('5s'),
     retry_on_failure: retryOnFailureSchema,
     sending_queue: sendingQueueSchema,
@@ -81,6 +86,14 @@ export function grpcTarget(endpoint: string): { target: string; https: boolean }
 
 export function validate(config: OtlpGrpcConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if (config.compression === 'zstd' || config.compression === 'snappy') {
+    problems.push({
+      path: 'compression',
+      message: `grpc-js compresses gRPC messages with gzip or deflate only, so Ferry sends gzip instead of ${config.compression}`,
+      fix: 'write compression: gzip to silence this warning',
+      severity: 'warning',
+    });
+  }
   const endpoint = config.endpoint ?? '';
   if (endpoint === '') {
     problems.push({ path: 'endpoint', message: 'is required', fix: 'set endpoint to host:port of the OTLP/gRPC receiver, e.g. endpoint: collector:4317' });

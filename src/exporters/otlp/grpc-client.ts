@@ -8,7 +8,7 @@ export interface GrpcClientOptions {
   readonly target: string;
   /** undefined = plaintext. */
   readonly tls: TlsClientOptions | undefined;
-  readonly gzip: boolean;
+  readonly compression: 'gzip' | 'deflate' | 'none';
   readonly userAgent: string;
   readonly balancerName: 'pick_first' | 'round_robin' | '';
   readonly keepalive?: { timeMs: number; timeoutMs: number; permitWithoutStream: boolean };
@@ -47,7 +47,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     // Responses are a few bytes; requests are bounded by what the sender batched.
     'grpc.max_send_message_length': -1,
   };
-  if (options.gzip) channelOptions['grpc.default_compression_algorithm'] = grpc.compressionAlgorithms.gzip;
+  if (options.compression !== 'none') channelOptions['grpc.default_compression_algorithm'] = grpc.compressionAlgorithms[options.compression];
   if (options.balancerName !== '') {
     channelOptions['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ [options.balancerName]: {} }] });
   }

@@ -62,7 +62,7 @@ function createOtlpGrpcExporter(config: OtlpGrpcConfig, ctx: ComponentContext): 
       client = createGrpcClient({
         target,
         tls: plaintext ? undefined : await loadTlsClient(config.tls),
-        gzip: config.compression === 'gzip',
+        compression: config.compression === 'deflate' ? 'deflate' : config.compression === 'none' || config.compression === '' ? 'none' : 'gzip',
         userAgent: USER_AGENT,
         balancerName: config.balancer_name ?? '',
         keepalive: keepalive
@@ -86,7 +86,8 @@ function createOtlpGrpcExporter(config: OtlpGrpcConfig, ctx: ComponentContext): 
 
 export const otlpExporter: ExporterFactory<OtlpGrpcConfig> = {
   kind: 'exporter',
-  type: 'otlp',
+  type: 'otlp_grpc',
+  deprecatedTypes: ['otlp'],
   description: 'Sends logs, traces and metrics over OTLP/gRPC, with retry and gzip.',
   signals: SIGNALS,
   configSchema,

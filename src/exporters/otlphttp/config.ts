@@ -5,7 +5,7 @@ import type { ConfigProblem } from '../../component.js';
 import { durationSchema } from '../../config/units.js';
 import { tlsClientSchema, validateTlsClient, type TlsClientConfig } from '../../config/tls-client.js';
 import type { Signal } from '../../pdata/types.js';
-import { compressionSchema, headersSchema, urlProblem, type HeadersConfig } from '../helper/client-config.js';
+import { headersSchema, httpClientKeysProblems, httpClientKeysSchema, httpCompressionSchema, urlProblem, type HeadersConfig } from '../helper/client-config.js';
 import { sendingQueueSchema, validateSendingQueue, type SendingQueueConfig } from '../helper/queue-config.js';
 import { retryOnFailureSchema, timeoutSchema, validateRetryOnFailure, type RetryOnFailureConfig } from '../helper/retry.js';
 
@@ -16,7 +16,7 @@ export interface OtlpHttpConfig {
   metrics_endpoint?: string;
   encoding: 'proto' | 'json';
   headers: HeadersConfig;
-  compression: 'gzip' | 'none' | '';
+  compression: 'gzip' | 'zstd' | 'snappy' | 'zlib' | 'deflate' | 'lz4' | 'none' | '';
   compression_params?: { level?: number };
   timeout: string;
   tls: TlsClientConfig;
@@ -27,6 +27,14 @@ export interface OtlpHttpConfig {
   disable_keep_alives: boolean;
   read_buffer_size?: number;
   write_buffer_size?: number;
+  proxy_url?: string;
+  max_idle_conns?: number;
+  max_idle_conns_per_host?: number;
+  http2_read_idle_timeout?: string;
+  http2_ping_timeout?: string;
+  force_attempt_http2?: boolean;
+  cookies?: { enabled?: boolean };
+  user_agent?: string;
 }
 
 const urlSchema = (description: string): SchemaObject => ({ type: 'string', description });
@@ -42,7 +50,7 @@ export const configSchema: SchemaObject = {
     metrics_endpoint: urlSchema('Full URL for metrics, instead of endpoint + /v1/metrics.'),
     encoding: { type: 'string', enum: ['proto', 'json'], description: 'Request body encoding: OTLP protobuf or OTLP/JSON.', default: 'proto' },
     headers: headersSchema,
-    compression: compressionSchema('gzip'),
+    compression: httpCompressionSchema('gzip'),
     compression_params: {
       type: 'object',
       additionalProperties: false,
@@ -53,7 +61,7 @@ export const configSchema: SchemaObject = {
           minimum: -1,
           maximum: 9,
           default: 1,
-          description: 'gzip level: 1 (fastest) to 9 (smallest), 0 none, -1 zlib\'s default (6, the Collector\'s default). Ferry defaults to 1: a quarter of the CPU per record for a 15 % larger body.',
+          description: 'gzip, zlib and deflate level: 1 (fastest) to 9 (smallest), 0 none, -1 zlib\'s default (6, the Collector\'s default); zstd level 1 to 9 here. Ferry defaults to 1: a quarter of the CPU per record for a 15 % larger body.',
         },
       },
     },
@@ -64,8 +72,9 @@ export const configSchema: SchemaObject = {
     max_conns_per_host: { type: 'integer', minimum: 0, description: 'Maximum connections to the server; 0 means no limit.', default: 0 },
     idle_conn_timeout: durationSchema('How long an idle keep-alive connection stays open.', '90s'),
     disable_keep_alives: { type: 'boolean', description: 'Open a new connection for every request.', default: false },
-    read_buffer_size: { type: 'integer', minimum: 0, description: 'Accepted for compatibility with the Collector; Node sizes its own buffers.' },
-    write_buffer_size: { type: 'integer', minimum: 0, description: 'Accepted for compatibility with the Collector; Node sizes its own buffers.' },
+    read_buffer_size: { type: 'integer', minimum: 0, description: 'Accepted for compatibility with the Collector; Node sizes its own buffers (ferry validate warns).' },
+    write_buffer_size: { type: 'integer', minimum: 0, description: 'Accepted for compatibility with the Collector; Node sizes its own buffers (ferry validate warns).' },
+    ...httpClientKeysSchema,
   },
 };
 
@@ -101,6 +110,7 @@ export function validate(config: OtlpHttpConfig): ConfigProblem[] {
     const p = urlProblem(k, value);
     if (p) problems.push(p);
   }
+  problems.push(...httpClientKeysProblems(config as unknown as Record<string, unknown>));
   problems.push(...validateTlsClient(config.tls), ...validateRetryOnFailure(config.retry_on_failure), ...validateSendingQueue(config.sending_queue));
   return problems;
 }

@@ -12,6 +12,7 @@ import { httpStatusError, networkError } from '../helper/errors.js';
 import { createExporter, helperSettings } from '../helper/exporter.js';
 import { readExportResponse } from '../helper/response.js';
 import { configSchema, signalUrl, validate, type OtlpHttpConfig } from './config.js';
+import { CONTENT_ENCODING, compressBody, loadCompression } from '../../compression.js';
 import { DEFAULT_GZIP_LEVEL, ExporterHttpClient, Gzipper, gzipBody, type HttpResponse } from '../helper/http-client.js';
 
 export type { OtlpHttpConfig } from './config.js';
@@ -54,10 +55,13 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
   }
   const json = config.encoding === 'json';
   const compress = config.compression === 'gzip';
+  // zstd, snappy, zlib, deflate, lz4: encode, then compress with src/compression.ts.
+  const other = config.compression !== 'gzip' && config.compression !== 'none' && config.compression !== '' ? config.compression : undefined;
   const gzipLevel = config.compression_params?.level ?? DEFAULT_GZIP_LEVEL;
-  const baseHeaders: Record<string, string> = { 'content-type': json ? JSON_TYPE : PROTOBUF, 'user-agent': USER_AGENT };
+  const baseHeaders: Record<string, string> = { 'content-type': json ? JSON_TYPE : PROTOBUF, 'user-agent': config.user_agent ?? USER_AGENT };
   addConfiguredHeaders(baseHeaders, config.headers, ['content-encoding']);
   if (compress) baseHeaders['content-encoding'] = 'gzip';
+  if (other !== undefined) baseHeaders['content-encoding'] = CONTENT_ENCODING[other];
   const client = new ExporterHttpClient(ctx.id, config, MAX_RESPONSE_BYTES);
   const gzipper = new Gzipper(gzipLevel);
 
@@ -75,6 +79,13 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
       throw new PermanentError(`cannot encode ${batch.signal}: ${errorMessage(err)}`, { cause: err });
     }
     if (compress && json) body = await gzipBody(body, gzipLevel);
+    if (other !== undefined) {
+      try {
+        body = await compressBody(other, body, config.compression_params?.level);
+      } catch (err) {
+        throw new PermanentError(`cannot compress ${batch.signal} with ${other}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
     let res: HttpResponse;
     try {
       res = await client.post(url, body, baseHeaders, signal);
@@ -92,6 +103,7 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
     send,
     ...helperSettings(config),
     async start() {
+      if (other !== undefined) await loadCompression([other]);
       await client.open();
     },
     async shutdown() {
@@ -102,7 +114,8 @@ function createOtlpHttpExporter(config: OtlpHttpConfig, ctx: ComponentContext): 
 
 export const otlphttpExporter: ExporterFactory<OtlpHttpConfig> = {
   kind: 'exporter',
-  type: 'otlphttp',
+  type: 'otlp_http',
+  deprecatedTypes: ['otlphttp'],
   description: 'Sends logs, traces and metrics over OTLP/HTTP (protobuf or JSON), with retry and gzip.',
   signals: SIGNALS,
   configSchema,

@@ -145,7 +145,8 @@ function createPrometheusRemoteWriteExporter(config: PrometheusRemoteWriteConfig
 
 export const prometheusRemoteWriteExporter: ExporterFactory<PrometheusRemoteWriteConfig> = {
   kind: 'exporter',
-  type: 'prometheusremotewrite',
+  type: 'prometheus_remote_write',
+  deprecatedTypes: ['prometheusremotewrite'],
   description: 'Sends metrics to a Prometheus remote-write 1.0 endpoint (snappy protobuf), split by size, with retry.',
   signals: ['metrics'],
   configSchema,

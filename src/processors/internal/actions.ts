@@ -51,7 +51,7 @@ export const actionSchema: SchemaObject = {
     },
     default_value: {
       type: ANY_VALUE_TYPES,
-      description: 'insert/update/upsert: the value to use when value, from_attribute or from_context gives none.',
+      description: 'insert/update/upsert: the value to use when value, from_attribute or from_context gives none (including value: ${env:VAR} with VAR unset).',
     },
     pattern: {
       type: 'string',
@@ -66,6 +66,12 @@ export function actionsSchema(description: string): SchemaObject {
 }
 
 const isSet = (v: unknown): boolean => v !== undefined && v !== null;
+/**
+ * Whether `value` gives a value. An empty one next to a default_value does not: that is
+ * `value: ${env:VAR}` with VAR unset, and the default applies (as the Collector's confmap
+ * resolves an unset whole-value reference to nothing).
+ */
+const hasValue = (a: ActionConfig): boolean => isSet(a.value) && !(a.value === '' && isSet(a.default_value));
 const nonEmpty = (s: string | undefined): s is string => s !== undefined && s !== '';
 
 /** Every problem in an action list, with paths under `base` (e.g. `actions`). */
@@ -79,7 +85,7 @@ export function validateActions(actions: readonly ActionConfig[], base: string):
       add('action', `unknown action "${a.action}"`, `${didYouMean(a.action, ACTIONS)}use one of: ${ACTIONS.join(', ')}`);
       return;
     }
-    const sources = (['value', 'from_attribute', 'from_context'] as const).filter((f) => (f === 'value' ? isSet(a.value) : nonEmpty(a[f])));
+    const sources = (['value', 'from_attribute', 'from_context'] as const).filter((f) => (f === 'value' ? hasValue(a) : nonEmpty(a[f])));
     const forbid = (fields: readonly (keyof ActionConfig)[]): void => {
       for (const f of fields) {
         const v = a[f];
@@ -91,7 +97,7 @@ export function validateActions(actions: readonly ActionConfig[], base: string):
       case 'update':
       case 'upsert':
         if (!nonEmpty(a.key)) add('', `action ${action} needs a key`, 'add key: the attribute to set');
-        if (sources.length === 0) add('', `action ${action} needs a value source`, 'add one of value, from_attribute or from_context');
+        if (sources.length === 0 && !isSet(a.default_value)) add('', `action ${action} needs a value source`, 'add one of value, from_attribute or from_context');
         if (sources.length > 1) add(sources[1] as string, `action ${action} takes one value source, got ${sources.join(' and ')}`, `keep only one of ${sources.join(', ')}`);
         if (a.from_context?.startsWith('auth.')) add('from_context', 'auth.* context is not available: Ferry has no server authenticators', 'use metadata.<header> or client.address');
         forbid(['pattern', 'converted_type']);
@@ -151,7 +157,7 @@ export function contextValue(key: string, context: RequestContext | undefined): 
 function compileSource(a: ActionConfig): Source {
   const fallback = isSet(a.default_value) ? valueFromRaw(a.default_value) : undefined;
   const withDefault = (get: Source): Source => (fallback === undefined ? get : (attrs, ctx) => get(attrs, ctx) ?? fallback);
-  if (isSet(a.value)) {
+  if (hasValue(a)) {
     const v = valueFromRaw(a.value);
     return () => v;
   }
@@ -159,8 +165,12 @@ function compileSource(a: ActionConfig): Source {
     const key = a.from_context;
     return withDefault((_attrs, ctx) => contextValue(key, ctx));
   }
-  const from = a.from_attribute ?? '';
-  return withDefault((attrs) => getAttribute(attrs, from));
+  if (nonEmpty(a.from_attribute)) {
+    const from = a.from_attribute;
+    return withDefault((attrs) => getAttribute(attrs, from));
+  }
+  // Only a default_value (value was an unset variable).
+  return () => fallback;
 }
 
 /** Compile a validated action list; throws on what validateActions() reports. */

@@ -2,6 +2,7 @@
 // a gzip bomb never makes us hold more than the limit (OTLP spec, OTLP/HTTP Request).
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
+import { decompressBody } from '../../compression.js';
 
 type Decompressor = (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
 
@@ -33,7 +34,10 @@ export type BodyResult =
   /** The client went away before sending the whole body: nobody to answer. */
   | { readonly kind: 'aborted' };
 
-export const SUPPORTED_ENCODINGS = ['gzip', 'deflate', 'identity'] as const;
+export const SUPPORTED_ENCODINGS = ['gzip', 'zstd', 'snappy', 'deflate', 'zlib', 'lz4', 'identity'] as const;
+
+/** zstd, snappy and lz4 through src/compression.ts, bounded by the same limit. */
+const viaLibrary = (algorithm: 'zstd' | 'snappy' | 'lz4'): Decompressor => async (buf, opts) => decompressBody(algorithm, buf, opts.maxOutputLength ?? Infinity);
 
 /**
  * The decompressor for a Content-Encoding, `null` for none, undefined when unsupported.
@@ -55,6 +59,10 @@ function decompressorFor(encoding: string): ((body: Buffer) => Decompressor) | n
         const zlibHeader = body.length >= 2 && ((body[0] as number) & 0x0f) === 8 && ((body[0] as number) * 256 + (body[1] as number)) % 31 === 0;
         return zlibHeader ? inflate : inflateRaw;
       };
+    case 'zstd':
+    case 'snappy':
+    case 'lz4':
+      return () => viaLibrary(encoding);
     default:
       return undefined;
   }
@@ -115,12 +123,16 @@ export function discardRest(req: IncomingMessage, capBytes: number): boolean {
   return true;
 }
 
-/** Read and decompress the body, holding at most `limit` bytes of either form. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+/**
+ * Read and decompress the body, holding at most `limit` bytes of either form. `allowed`: the
+ * receiver's compression_algorithms ("" and "identity" for none); absent, every supported one.
+ */
+export async function readBody(req: IncomingMessage, limit: number, allowed?: ReadonlySet<string>): Promise<BodyResult> {
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  const decompressor = decompressorFor(encoding);
+  const decompressor = allowed !== undefined && !allowed.has(encoding) ? undefined : decompressorFor(encoding);
   if (decompressor === undefined) {
-    return { kind: 'bad', message: `unsupported Content-Encoding "${encoding}"; supported: ${SUPPORTED_ENCODINGS.join(', ')}` };
+    const supported = allowed === undefined ? SUPPORTED_ENCODINGS : SUPPORTED_ENCODINGS.filter((e) => allowed.has(e) || (e === 'identity' && allowed.has('')));
+    return { kind: 'bad', message: `unsupported Content-Encoding "${encoding}"; supported: ${supported.join(', ')}` };
   }
   const tooLarge = `request body larger than max_request_body_size (${limit} bytes)`;
   const declared = Number(req.headers['content-length']);

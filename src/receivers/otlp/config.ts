@@ -7,6 +7,7 @@ import type { TlsServerConfig } from '../../config/tls-server.js';
 import { tlsServerSchema, validateTlsServer } from '../../config/tls-server.js';
 import { splitHostPort } from '../../net.js';
 import type { Signal } from '../../pdata/types.js';
+import { COMPRESSION_ALGORITHMS } from '../../compression.js';
 
 export const DEFAULT_GRPC_ENDPOINT = '127.0.0.1:4317';
 export const DEFAULT_HTTP_ENDPOINT = '127.0.0.1:4318';
@@ -40,6 +41,9 @@ export interface KeepaliveConfig {
 
 export interface GrpcProtocolConfig {
   readonly endpoint?: string;
+  readonly transport?: 'tcp' | 'tcp4' | 'tcp6' | 'unix';
+  readonly read_buffer_size?: number;
+  readonly write_buffer_size?: number;
   readonly max_recv_msg_size_mib?: number;
   readonly max_concurrent_streams?: number;
   readonly include_metadata?: boolean;
@@ -50,6 +54,7 @@ export interface GrpcProtocolConfig {
 export interface CorsConfig {
   readonly allowed_origins?: readonly string[];
   readonly allowed_headers?: readonly string[];
+  readonly exposed_headers?: readonly string[];
   readonly max_age?: number;
 }
 
@@ -62,6 +67,9 @@ export interface HttpProtocolConfig {
   readonly logs_url_path?: string;
   readonly cors?: CorsConfig;
   readonly tls?: TlsServerConfig;
+  readonly compression_algorithms?: readonly string[];
+  readonly response_headers?: Readonly<Record<string, string>>;
+  readonly keep_alives_enabled?: boolean;
   readonly read_timeout?: string;
   readonly read_header_timeout?: string;
   readonly write_timeout?: string;
@@ -81,7 +89,23 @@ export const grpcSchema: SchemaObject = {
   description: 'Serve OTLP/gRPC. Present (even empty) enables it; absent disables it.',
   additionalProperties: false,
   properties: {
-    endpoint: { type: 'string', description: 'host:port to listen on; 0.0.0.0:4317 for every interface.', default: DEFAULT_GRPC_ENDPOINT },
+    endpoint: { type: 'string', description: 'host:port to listen on; 0.0.0.0:4317 for every interface. With transport unix: the socket path.', default: DEFAULT_GRPC_ENDPOINT },
+    transport: {
+      type: 'string',
+      enum: ['tcp', 'tcp4', 'tcp6', 'unix'],
+      default: 'tcp',
+      description: 'tcp (tcp4/tcp6: the address family follows the endpoint host), or unix: listen on the Unix socket whose path is endpoint.',
+    },
+    read_buffer_size: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Accepted for Collector configurations; grpc-js sizes its own socket buffers, so Ferry cannot honour it (ferry validate warns).',
+    },
+    write_buffer_size: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Accepted for Collector configurations; grpc-js sizes its own socket buffers, so Ferry cannot honour it (ferry validate warns).',
+    },
     max_recv_msg_size_mib: {
       type: 'integer',
       minimum: 1,
@@ -185,9 +209,34 @@ export const httpSchema: SchemaObject = {
           default: [],
         },
         max_age: { type: 'integer', minimum: 0, description: 'Seconds a browser may cache a preflight answer (Access-Control-Max-Age). Unset: not sent.' },
+        exposed_headers: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Response headers a browser script may read (Access-Control-Expose-Headers).',
+          default: [],
+        },
       },
     },
     tls: tlsServerSchema,
+    compression_algorithms: {
+      type: 'array',
+      items: { type: 'string', enum: ['', ...COMPRESSION_ALGORITHMS] },
+      default: ['', ...COMPRESSION_ALGORITHMS],
+      description: `Content-Encodings accepted on requests ("" is none); others get 400. Default: all of "", ${COMPRESSION_ALGORITHMS.join(', ')}.`,
+    },
+    response_headers: {
+      type: 'object',
+      // Any header name: the map is open by pattern, closed to non-string values.
+      patternProperties: { '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$': { type: 'string', description: 'A header value.' } },
+      additionalProperties: false,
+      default: {},
+      description: 'Headers added to every answer.',
+    },
+    keep_alives_enabled: {
+      type: 'boolean',
+      default: true,
+      description: 'Keep connections open between requests; false closes each after its answer (Connection: close).',
+    },
   },
 };
 
@@ -207,6 +256,8 @@ export const configSchema: SchemaObject = {
 
 /** gRPC settings with defaults applied and durations in milliseconds. */
 export interface ResolvedGrpc {
+  /** transport unix: the socket path (host and port are then unused). */
+  readonly unixPath?: string;
   readonly host: string;
   readonly port: number;
   readonly maxRecvMsgSizeBytes: number;
@@ -225,6 +276,7 @@ export interface ResolvedGrpc {
 export interface ResolvedCors {
   readonly allowedOrigins: readonly string[];
   readonly allowedHeaders: readonly string[];
+  readonly exposedHeaders: readonly string[];
   readonly maxAge: number | undefined;
 }
 
@@ -236,6 +288,10 @@ export interface ResolvedHttp {
   readonly paths: Readonly<Record<Signal, string>>;
   readonly cors: ResolvedCors | undefined;
   readonly tls: TlsServerConfig | undefined;
+  /** Accepted Content-Encoding values, lower case; "" and "identity" stand for none. */
+  readonly compressionAlgorithms: ReadonlySet<string>;
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  readonly keepAlives: boolean;
   /** Milliseconds; 0 = no limit. Zero header/idle timeouts already fell back to readTimeoutMs, as in Go's net/http. */
   readonly readTimeoutMs: number;
   readonly readHeaderTimeoutMs: number;
@@ -255,9 +311,11 @@ function ms(value: string | undefined): number | undefined {
 
 /** Defaults filled in (the loader normally did it already; create() must not depend on that). */
 export function resolveGrpc(c: GrpcProtocolConfig): ResolvedGrpc {
-  const { host, port } = splitHostPort(c.endpoint ?? DEFAULT_GRPC_ENDPOINT, 4317);
+  const unix = c.transport === 'unix';
+  const { host, port } = unix ? { host: '', port: 0 } : splitHostPort(c.endpoint ?? DEFAULT_GRPC_ENDPOINT, 4317);
   const sp = c.keepalive?.server_parameters ?? {};
   return {
+    ...(unix ? { unixPath: c.endpoint ?? '' } : {}),
     host,
     port,
     maxRecvMsgSizeBytes: mib(c.max_recv_msg_size_mib ?? DEFAULT_MAX_RECV_MSG_SIZE_MIB),
@@ -291,8 +349,14 @@ export function resolveHttp(c: HttpProtocolConfig): ResolvedHttp {
       logs: normalizeUrlPath(c.logs_url_path ?? DEFAULT_URL_PATHS.logs),
     },
     // Like the Collector: CORS is on only when some origin is allowed.
-    cors: origins.length === 0 ? undefined : { allowedOrigins: origins, allowedHeaders: c.cors?.allowed_headers ?? [], maxAge: c.cors?.max_age },
+    cors:
+      origins.length === 0
+        ? undefined
+        : { allowedOrigins: origins, allowedHeaders: c.cors?.allowed_headers ?? [], exposedHeaders: c.cors?.exposed_headers ?? [], maxAge: c.cors?.max_age },
     tls: c.tls,
+    compressionAlgorithms: new Set((c.compression_algorithms ?? ['', ...COMPRESSION_ALGORITHMS]).flatMap((a) => (a === '' ? ['', 'identity', 'none'] : [a]))),
+    responseHeaders: c.response_headers ?? {},
+    keepAlives: c.keep_alives_enabled ?? true,
     readTimeoutMs,
     readHeaderTimeoutMs: readHeaderTimeoutMs === 0 ? readTimeoutMs : readHeaderTimeoutMs,
     writeTimeoutMs: parseDuration(c.write_timeout ?? DEFAULT_WRITE_TIMEOUT),
@@ -322,7 +386,18 @@ export function validate(config: OtlpReceiverConfig): ConfigProblem[] {
     });
   }
   if (grpc !== undefined) {
-    problems.push(...endpointProblem(grpc.endpoint, 4317, 'protocols.grpc.endpoint'));
+    if (grpc.transport === 'unix') {
+      if (grpc.endpoint === undefined || grpc.endpoint === '' || grpc.endpoint === DEFAULT_GRPC_ENDPOINT) {
+        problems.push({ path: 'protocols.grpc.endpoint', message: 'transport unix needs the socket path as endpoint', fix: 'set endpoint to a path such as /run/ferry/otlp.sock' });
+      }
+    } else {
+      problems.push(...endpointProblem(grpc.endpoint, 4317, 'protocols.grpc.endpoint'));
+    }
+    for (const key of ['read_buffer_size', 'write_buffer_size'] as const) {
+      if (grpc[key] !== undefined) {
+        problems.push({ path: `protocols.grpc.${key}`, message: `${key} has no effect in Ferry: grpc-js sizes its own socket buffers`, fix: 'remove it to silence this warning', severity: 'warning' });
+      }
+    }
     if (grpc.tls !== undefined) problems.push(...validateTlsServer(grpc.tls, 'protocols.grpc.tls'));
   }
   if (http !== undefined) {

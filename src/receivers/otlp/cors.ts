@@ -13,12 +13,10 @@ function originPattern(origin: string): RegExp {
 
 export class Cors {
   private readonly origins: readonly RegExp[];
-  private readonly anyOrigin: boolean;
   private readonly anyHeader: boolean;
   private readonly headers: ReadonlySet<string>;
 
   constructor(private readonly config: ResolvedCors) {
-    this.anyOrigin = config.allowedOrigins.includes('*');
     this.origins = config.allowedOrigins.map(originPattern);
     const extra = config.allowedHeaders.map((h) => h.toLowerCase());
     this.anyHeader = extra.includes('*');
@@ -33,15 +31,22 @@ export class Cors {
     return this.origins.some((re) => re.test(lower)) ? origin : undefined;
   }
 
+  /**
+   * The Collector (rs/cors with AllowCredentials) always allows credentials, so browser SDKs
+   * that send cookies or auth work; with credentials a browser refuses "*", so the origin is echoed.
+   */
   private allowOrigin(res: ServerResponse, origin: string): void {
-    res.setHeader('access-control-allow-origin', this.anyOrigin ? '*' : origin);
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('access-control-allow-credentials', 'true');
     res.appendHeader('vary', 'Origin');
   }
 
-  /** On an actual request from an allowed origin, let the browser read the answer. */
+  /** On an actual request from an allowed origin, let the browser read the answer (and the exposed headers). */
   decorate(req: IncomingMessage, res: ServerResponse): void {
     const origin = this.allowedOrigin(req);
-    if (origin !== undefined) this.allowOrigin(res, origin);
+    if (origin === undefined) return;
+    this.allowOrigin(res, origin);
+    if (this.config.exposedHeaders.length > 0) res.setHeader('access-control-expose-headers', this.config.exposedHeaders.join(', '));
   }
 
   /** Answer an OPTIONS preflight: 204, with the allow headers only when the request may proceed. */

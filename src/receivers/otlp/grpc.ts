@@ -97,12 +97,12 @@ export class OtlpGrpcServer {
     for (const signal of ['logs', 'traces', 'metrics'] as const) {
       if (consumers[signal] !== undefined) server.addService(exportService(signal), { Export: this.handler(signal) });
     }
-    const address = formatHostPort(config.host, config.port);
+    const address = config.unixPath !== undefined ? `unix:${config.unixPath}` : formatHostPort(config.host, config.port);
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, credentials, (err, bound) => (err ? reject(bindError(address, err)) : resolve(bound)));
     });
     this.server = server;
-    return formatHostPort(config.host, port);
+    return config.unixPath !== undefined ? address : formatHostPort(config.host, port);
   }
 
   /** New calls get UNAVAILABLE from now on; the ones in flight finish normally. */

@@ -16,6 +16,7 @@ import { GrpcCode, clientAddress, consumeCounted, httpRefusal } from '../helper.
 import { discardRest, readBody } from './body.js';
 import type { ResolvedHttp } from './config.js';
 import { Cors } from './cors.js';
+import { loadCompression } from '../../compression.js';
 import type { Encoding } from './wire.js';
 import { CONTENT_TYPE, decodeRequest, encodingOf, statusBody, successBody } from './wire.js';
 
@@ -67,6 +68,7 @@ export class OtlpHttpServer {
   /** Bind and resolve once listening; the bound `host:port`. */
   async start(): Promise<string> {
     const { config } = this.options;
+    await loadCompression(config.compressionAlgorithms);
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
     const timeouts = serverTimeouts(config);
     let server: Server;
@@ -105,6 +107,10 @@ export class OtlpHttpServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const { responseHeaders, keepAlives } = this.options.config;
+    for (const name of Object.keys(responseHeaders)) res.setHeader(name, responseHeaders[name] as string);
+    // Go's SetKeepAlivesEnabled(false): every answer closes its connection.
+    if (!keepAlives) res.setHeader('connection', 'close');
     const writeTimeoutMs = this.options.config.writeTimeoutMs;
     if (writeTimeoutMs > 0) {
       // Go's WriteTimeout: an answer not finished in time closes the connection. The
@@ -149,7 +155,7 @@ export class OtlpHttpServer {
 
   private async export(signal: Signal, encoding: Encoding, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { config, logger } = this.options;
-    const body = await readBody(req, config.maxRequestBodySize);
+    const body = await readBody(req, config.maxRequestBodySize, config.compressionAlgorithms);
     switch (body.kind) {
       case 'aborted':
         return;

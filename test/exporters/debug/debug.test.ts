@@ -53,6 +53,15 @@ describe('debug exporter', () => {
     );
   });
 
+  it("as the retired logging exporter: loglevel debug prints every field, warn only the counts", async () => {
+    const detailed = exporter({ verbosity: 'basic', loglevel: 'debug' });
+    await detailed.exp.consume(logsBatch());
+    expect(detailed.out.text).toContain('LogRecord #0');
+    const basic = exporter({ verbosity: 'detailed', loglevel: 'warn' });
+    await basic.exp.consume(logsBatch());
+    expect(basic.out.text).toBe('Logs\t{"resource logs": 1, "log records": 2}\n');
+  });
+
   it('with use_internal_logger, lines carry the log timestamp, level and component fields', async () => {
     const out = new Capture();
     const exp = createDebugExporter({ verbosity: 'basic' }, testContext('debug/x', 'exporter'), { out, now: () => Date.UTC(2025, 3, 17, 8, 40, 44, 559) });

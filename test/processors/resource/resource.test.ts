@@ -47,6 +47,19 @@ describe('resource processor', () => {
     }
   });
 
+  it('uses default_value when value is an unset ${ENV} (as the Collector resolves it to nothing)', async () => {
+    const { processor, next } = await makeProcessor(
+      'resource',
+      'attributes:\n  - key: deployment.environment\n    value: ${env:FERRY_TEST_SURELY_UNSET}\n    default_value: dev\n    action: upsert\n  - key: region\n    value: ${env:FERRY_TEST_SURELY_UNSET:-eu-1}\n    default_value: us-1\n    action: upsert\n',
+      'logs',
+    );
+    await processor.consume(makeBatch('logs', makeLogs(1)));
+    const a = attrsOf(next.batches[0]!.resources[0]!.resource?.attributes);
+    expect(a['deployment.environment']).toBe('dev');
+    // A value that is set (here by the reference's own default) wins over default_value.
+    expect(a['region']).toBe('eu-1');
+  });
+
   it('creates a resource where the request had none', async () => {
     const { processor, next } = await makeProcessor('resource', STAMP);
     await processor.consume(logsBatch([{ records: [{ body: { stringValue: 'x' } }] }]));
