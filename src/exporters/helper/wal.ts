@@ -5,6 +5,7 @@ import { open, readdir, readFile, stat, unlink, appendFile, mkdir } from 'node:f
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskQuota } from '../../extensions/storage.js';
+import { createLogger, type Logger } from '../../telemetry/logger.js';
 import { randomBytes } from 'node:crypto';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, ackEntry, legacyPayload, parseAcks, parseSegment, payloadAt, recordHeader, segmentHeader } from './wal-format.js';
 
@@ -16,6 +17,8 @@ export interface WalOptions {
   readonly segmentBytes: number;
   /** The storage extension's disk budget; appends beyond it are refused with DiskFullError. */
   readonly quota?: DiskQuota;
+  /** Where failed acknowledgement writes are reported (default: Ferry's stderr log format). */
+  readonly logger?: Logger;
 }
 
 /** Where a record lives. */
@@ -39,13 +42,24 @@ export interface RecoveryReport {
   readonly checkedBytes: number;
 }
 
-/** The disk budget (file_storage max_size_mib) would be exceeded. */
+/** The disk budget (file_storage max_size_mib) would be exceeded, or the disk itself is full (ENOSPC, EDQUOT). */
 export class DiskFullError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'DiskFullError';
   }
 }
+
+/** The OS saying the disk (or the user's quota on it) is full, as a DiskFullError; other errors as they are. */
+function diskFull(err: unknown, dir: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
+  return new DiskFullError(`disk full: cannot write the queue's log in ${dir} (${(err as Error).message})`, { cause: err });
+}
+
+/** First retry of a failed acknowledgement write, doubling up to ACK_RETRY_MAX_MS. */
+const ACK_RETRY_MS = 500;
+const ACK_RETRY_MAX_MS = 30_000;
 
 interface Segment {
   readonly seq: number;
@@ -62,6 +76,9 @@ interface Segment {
   deleted: boolean;
   reader: Promise<FileHandle> | undefined;
   pendingAcks: Buffer[];
+  /** A failed ack write waits for this timer to try again (its delay doubles each failure). */
+  ackRetry: NodeJS.Timeout | undefined;
+  ackRetryMs: number;
   /** Ack writes and the final delete of this segment, in order. */
   chain: Promise<void>;
 }
@@ -94,8 +111,34 @@ async function unlinkIfPresent(path: string): Promise<void> {
   }
 }
 
+/**
+ * Write every byte of `buffers`: a short write is continued, so a disk that filled up mid-write
+ * reports itself (ENOSPC) on the next attempt instead of hiding behind a byte count.
+ */
+async function writeAll(writer: FileHandle, buffers: Uint8Array[], bytes: number): Promise<void> {
+  let written = 0;
+  let rest = buffers;
+  for (;;) {
+    const { bytesWritten } = await writer.writev(rest);
+    written += bytesWritten;
+    if (written >= bytes) return;
+    if (bytesWritten === 0) throw new Error(`short write: ${written} of ${bytes} bytes`);
+    let skip = bytesWritten;
+    const next: Uint8Array[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        next.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    rest = next;
+  }
+}
+
 export class WriteAheadLog {
   private readonly segments = new Map<number, Segment>();
+  private readonly logger: Logger;
   private active: Segment | undefined;
   private writer: FileHandle | undefined;
   private nextSeq: number;
@@ -108,6 +151,7 @@ export class WriteAheadLog {
     nextSeq: number,
   ) {
     this.nextSeq = nextSeq;
+    this.logger = options.logger ?? createLogger({}, { directory: options.dir });
   }
 
   /**
@@ -203,7 +247,7 @@ export class WriteAheadLog {
     if (quota && !quota.tryReserve(total)) {
       // Delivered records in the active segment still hold disk: close it so it can go.
       if (!this.retireDeliveredActive() || !quota.tryReserve(total)) {
-        return Promise.reject(new DiskFullError(`storage is full: ${quota.usedBytes} of ${quota.limitBytes} bytes used, ${total} more needed`));
+        return Promise.reject(new DiskFullError(`disk full: the storage budget is spent (${quota.usedBytes} of ${quota.limitBytes} bytes used, ${total} more needed)`));
       }
     }
     return new Promise((resolve, reject) => {
@@ -248,6 +292,14 @@ export class WriteAheadLog {
     await this.writer?.close();
     this.writer = undefined;
     await Promise.all([...this.segments.values()].map((s) => s.chain));
+    // Acks still waiting for a retry get one last try now.
+    for (const s of this.segments.values()) {
+      if (s.ackRetry === undefined) continue;
+      clearTimeout(s.ackRetry);
+      s.ackRetry = undefined;
+      s.chain = s.chain.then(() => this.writeAcks(s, true));
+    }
+    await Promise.all([...this.segments.values()].map((s) => s.chain));
     await Promise.all([...this.segments.values()].map(async (s) => (s.reader ? (await s.reader).close() : undefined)));
   }
 
@@ -266,14 +318,16 @@ export class WriteAheadLog {
       deleted: false,
       reader: undefined,
       pendingAcks: [],
+      ackRetry: undefined,
+      ackRetryMs: 0,
       chain: Promise.resolve(),
     };
     this.segments.set(seq, seg);
     return seg;
   }
 
-  private async writeAcks(seg: Segment): Promise<void> {
-    if (seg.deleted || seg.pendingAcks.length === 0) return;
+  private async writeAcks(seg: Segment, final = false): Promise<void> {
+    if (seg.deleted || seg.pendingAcks.length === 0 || (seg.ackRetry !== undefined && !final)) return;
     const data = Buffer.concat(seg.pendingAcks.splice(0));
     try {
       await appendFile(seg.ackPath, data);
@@ -283,8 +337,37 @@ export class WriteAheadLog {
         seg.ackBytes += data.length;
         this.options.quota?.add(data.length);
       }
-    } catch {
-      // A lost ack only means a duplicate after a restart; the next ack tries the file again.
+      if (seg.ackRetryMs > 0) this.logger.info('The queue\'s acknowledgements are written again.', { segment: name(seg.seq) });
+      seg.ackRetryMs = 0;
+    } catch (err) {
+      if (seg.deleted) return;
+      // Kept and tried again: an ack that never reaches the disk means the record is sent again
+      // after a restart (a read-only directory made every record of a run a duplicate, silently).
+      seg.pendingAcks.unshift(data);
+      const entries = seg.pendingAcks.reduce((n, b) => n + b.length, 0) / 8;
+      if (final) {
+        this.logger.error('Could not write the queue\'s acknowledgements at shutdown; those records will be sent again after a restart.', {
+          segment: name(seg.seq),
+          records: entries,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return;
+      }
+      const first = seg.ackRetryMs === 0;
+      seg.ackRetryMs = first ? ACK_RETRY_MS : Math.min(ACK_RETRY_MAX_MS, seg.ackRetryMs * 2);
+      if (first || seg.ackRetryMs === ACK_RETRY_MAX_MS) {
+        this.logger.warn('Could not write the queue\'s acknowledgements; retrying. Until they are written, these records would be sent again after a restart.', {
+          segment: name(seg.seq),
+          records: entries,
+          retry_in_ms: seg.ackRetryMs,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+      seg.ackRetry = setTimeout(() => {
+        seg.ackRetry = undefined;
+        seg.chain = seg.chain.then(() => this.writeAcks(seg));
+      }, seg.ackRetryMs);
+      seg.ackRetry.unref();
     }
   }
 
@@ -333,7 +416,7 @@ export class WriteAheadLog {
         try {
           seg = await this.segmentFor(first.total);
         } catch (err) {
-          for (const p of group.slice(i)) this.fail(p, err);
+          for (const p of group.slice(i)) this.fail(p, diskFull(err, this.options.dir));
           break;
         }
         const part: PendingAppend[] = [];
@@ -372,8 +455,7 @@ export class WriteAheadLog {
       bytes += header;
     }
     try {
-      const { bytesWritten } = await writer.writev(buffers);
-      if (bytesWritten !== bytes) throw new Error(`short write: ${bytesWritten} of ${bytes} bytes`);
+      await writeAll(writer, buffers, bytes);
       if (this.options.fsync) await writer.datasync();
     } catch (err) {
       // Take the partial write back out; if even that fails, start a fresh segment next time.
@@ -384,7 +466,8 @@ export class WriteAheadLog {
         if (header > 0) this.options.quota?.add(header);
         this.sealActive();
       }
-      for (const p of part) this.fail(p, err);
+      const failure = diskFull(err, this.options.dir);
+      for (const p of part) this.fail(p, failure);
       return;
     }
     if (header > 0) this.options.quota?.add(header);
