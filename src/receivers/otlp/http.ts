@@ -10,10 +10,11 @@ import type { RequestContext } from '../../pdata/batch.js';
 import { countItems, makeBatch } from '../../pdata/batch.js';
 import type { Signal } from '../../pdata/types.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { ReceiverMetrics } from '../../telemetry/self.js';
+import type { ConnectionMetrics, ReceiverMetrics } from '../../telemetry/self.js';
 import type { InFlight } from '../helper.js';
 import { GrpcCode, clientAddress, consumeCounted, httpRefusal } from '../helper.js';
 import { discardRest, readBody } from './body.js';
+import { capConnections } from './connections.js';
 import type { ResolvedHttp } from './config.js';
 import { Cors } from './cors.js';
 import type { Encoding } from './wire.js';
@@ -23,6 +24,7 @@ export interface OtlpHttpOptions {
   readonly config: ResolvedHttp;
   readonly consumers: SignalConsumers;
   readonly metrics: ReceiverMetrics;
+  readonly connections: ConnectionMetrics;
   readonly logger: Logger;
   /** Shared with the gRPC server: shutdown waits for both. */
   readonly inFlight: InFlight;
@@ -80,6 +82,7 @@ export class OtlpHttpServer {
       );
     }
     server.keepAliveTimeout = config.idleTimeoutMs;
+    capConnections(server, config.maxConnections, this.options.connections);
     this.server = server;
     return listen(server, config.host, config.port, 'otlp receiver');
   }

@@ -38,11 +38,11 @@ export class OtlpReceiver implements Receiver {
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     const shared = { consumers: next, logger: ctx.logger, inFlight: this.inFlight };
-    this.grpcOptions = grpc === undefined ? undefined : { ...shared, config: resolveGrpc(grpc), metrics: ctx.telemetry.forReceiver(ctx.id, 'grpc') };
+    this.grpcOptions = grpc === undefined ? undefined : { ...shared, config: resolveGrpc(grpc), metrics: ctx.telemetry.forReceiver(ctx.id, 'grpc'), connections: ctx.telemetry.forConnections(ctx.id, 'grpc') };
     this.http =
       http === undefined
         ? undefined
-        : new OtlpHttpServer({ ...shared, config: resolveHttp(http), metrics: ctx.telemetry.forReceiver(ctx.id, 'http') });
+        : new OtlpHttpServer({ ...shared, config: resolveHttp(http), metrics: ctx.telemetry.forReceiver(ctx.id, 'http'), connections: ctx.telemetry.forConnections(ctx.id, 'http') });
   }
 
   async start(_host: Host): Promise<void> {
