@@ -22,6 +22,11 @@ export const DEFAULT_IDLE_TIMEOUT = '1m';
  * default requestTimeout is the same 5 minutes). Slow-loris bodies are cut after this.
  */
 export const DEFAULT_READ_TIMEOUT = '5m';
+/**
+ * Ferry's own key (both protocols): bytes of requests held at once (raw and decompressed
+ * bodies, until the pipeline settled). Three 20 MiB uploads; SDK batches are far smaller.
+ */
+export const DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT = mib(64);
 /** Ferry's own key (both protocols): open client connections beyond this are closed at once. */
 export const DEFAULT_MAX_CONNECTIONS = 4096;
 /** grpc-go's ConnectionTimeout: a connection that has not started HTTP/2 by then is closed. */
@@ -57,6 +62,7 @@ export interface GrpcProtocolConfig {
   readonly tls?: TlsServerConfig;
   readonly max_connections?: number;
   readonly handshake_timeout?: string;
+  readonly max_request_bytes_in_flight?: number;
 }
 
 export interface CorsConfig {
@@ -79,6 +85,7 @@ export interface HttpProtocolConfig {
   readonly write_timeout?: string;
   readonly idle_timeout?: string;
   readonly max_connections?: number;
+  readonly max_request_bytes_in_flight?: number;
 }
 
 /** As written in YAML: a protocol key that is present (even empty) enables that protocol. */
@@ -140,6 +147,13 @@ const grpcSchema: SchemaObject = {
       },
     },
     tls: tlsServerSchema,
+    max_request_bytes_in_flight: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'Ferry key: bytes of requests (raw and decompressed bodies) held at once, until the pipeline settled; past it requests are refused with a retryable status (HTTP 429 / RESOURCE_EXHAUSTED + Retry-After 1s) and counted in ferry_receiver_memory_refused_requests_total. Bounds memory under bursts of large uploads.',
+      default: DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
+    },
     max_connections: {
       type: 'integer',
       minimum: 1,
@@ -211,6 +225,13 @@ const httpSchema: SchemaObject = {
       },
     },
     tls: tlsServerSchema,
+    max_request_bytes_in_flight: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'Ferry key: bytes of requests (raw and decompressed bodies) held at once, until the pipeline settled; past it requests are refused with a retryable status (HTTP 429 / RESOURCE_EXHAUSTED + Retry-After 1s) and counted in ferry_receiver_memory_refused_requests_total. Bounds memory under bursts of large uploads.',
+      default: DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
+    },
     max_connections: {
       type: 'integer',
       minimum: 1,
@@ -243,6 +264,7 @@ export interface ResolvedGrpc {
   readonly includeMetadata: boolean;
   readonly maxConnections: number;
   readonly handshakeTimeoutMs: number;
+  readonly maxRequestBytesInFlight: number;
   readonly keepalive: {
     readonly maxConnectionIdleMs?: number;
     readonly maxConnectionAgeMs?: number;
@@ -273,6 +295,7 @@ export interface ResolvedHttp {
   readonly writeTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
+  readonly maxRequestBytesInFlight: number;
 }
 
 /** A URL path as the Collector sanitizes it: relative paths get a leading "/". */
@@ -297,6 +320,7 @@ export function resolveGrpc(c: GrpcProtocolConfig): ResolvedGrpc {
     includeMetadata: c.include_metadata ?? false,
     maxConnections: c.max_connections ?? DEFAULT_MAX_CONNECTIONS,
     handshakeTimeoutMs: parseDuration(c.handshake_timeout ?? DEFAULT_HANDSHAKE_TIMEOUT),
+    maxRequestBytesInFlight: c.max_request_bytes_in_flight ?? DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
     keepalive: {
       maxConnectionIdleMs: ms(sp.max_connection_idle ?? DEFAULT_MAX_CONNECTION_IDLE),
       maxConnectionAgeMs: ms(sp.max_connection_age),
@@ -332,6 +356,7 @@ export function resolveHttp(c: HttpProtocolConfig): ResolvedHttp {
     writeTimeoutMs: parseDuration(c.write_timeout ?? DEFAULT_WRITE_TIMEOUT),
     idleTimeoutMs: idleTimeoutMs === 0 ? readTimeoutMs : idleTimeoutMs,
     maxConnections: c.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+    maxRequestBytesInFlight: c.max_request_bytes_in_flight ?? DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
   };
 }
 

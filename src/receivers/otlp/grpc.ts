@@ -15,6 +15,7 @@ import type { ConnectionMetrics, ReceiverMetrics } from '../../telemetry/self.js
 import type { InFlight } from '../helper.js';
 import { GrpcCode, clientAddress, consumeCounted, encodeGrpcStatusDetails, grpcRefusal } from '../helper.js';
 import type { ResolvedGrpc } from './config.js';
+import { BUDGET_RETRY_AFTER_MS, type RequestBudget } from './budget.js';
 import { capConnections, reapSilentSessions } from './connections.js';
 
 export interface OtlpGrpcOptions {
@@ -22,6 +23,7 @@ export interface OtlpGrpcOptions {
   readonly consumers: SignalConsumers;
   readonly metrics: ReceiverMetrics;
   readonly connections: ConnectionMetrics;
+  readonly budget: RequestBudget;
   readonly logger: Logger;
   /** Shared with the HTTP server: shutdown waits for both. */
   readonly inFlight: InFlight;
@@ -159,6 +161,25 @@ export class OtlpGrpcServer {
   }
 
   private async export(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>): Promise<Reply> {
+    const { budget } = this.options;
+    // grpc-js has read the message already (at most max_recv_msg_size_mib); refusing it here
+    // keeps it from being decoded and held until the pipeline settles.
+    const bytes = call.request.length;
+    if (!budget.tryTake(bytes)) {
+      budget.refused();
+      const message = `otlp receiver is holding max_request_bytes_in_flight (${budget.limitBytes} bytes) of requests; retry later`;
+      const metadata = new Metadata();
+      metadata.set('grpc-status-details-bin', encodeGrpcStatusDetails(GrpcCode.RESOURCE_EXHAUSTED, message, BUDGET_RETRY_AFTER_MS));
+      return { error: { code: GrpcCode.RESOURCE_EXHAUSTED, details: message, metadata } };
+    }
+    try {
+      return await this.decodeAndConsume(signal, call);
+    } finally {
+      budget.give(bytes);
+    }
+  }
+
+  private async decodeAndConsume(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>): Promise<Reply> {
     const { logger } = this.options;
     let batch;
     try {
