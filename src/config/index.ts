@@ -10,6 +10,7 @@ import { Origins, mergeSource } from './merge.js';
 import { expandConfig } from './expand.js';
 import { KIND_OF, SECTIONS, checkSection, checkTopLevel, warnAt } from './validate.js';
 import { checkService } from './service.js';
+import { collectScalars, collectSecrets, redact, redactErrors } from './secrets.js';
 
 export type { ComponentConfig, ConfigError, PipelineConfig, ResolvedConfig, TelemetryConfig } from './types.js';
 export type { ConfigSource } from './load.js';
@@ -71,6 +72,16 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadConfig
   };
   const service = checkService(root, sections, types, ctx);
 
+  // Secrets never printed: writeOnly fields' values and everything given inline (--set, yaml:).
+  const secrets = new Set<string>();
+  for (const s of loaded.sources) if (s.name.startsWith('yaml:')) collectScalars(s.value, secrets);
+  for (const section of SECTIONS) for (const c of sections[section].values()) collectSecrets(c.factory?.configSchema, c.config, secrets);
+  const hide = () => {
+    const errors = redactErrors(ctx.errors, secrets);
+    ctx.errors.splice(0, ctx.errors.length, ...errors);
+    ctx.warnings.splice(0, ctx.warnings.length, ...ctx.warnings.map((w) => redact(w, secrets)));
+  };
+
   const resolved = {} as Record<SectionKey, Map<string, ComponentConfig>>;
   for (const section of SECTIONS) {
     resolved[section] = new Map();
@@ -83,6 +94,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadConfig
       resolved[section].set(id, { kind: KIND_OF[section], id, type: c.type, config: c.config });
     }
   }
+  hide();
   if (ctx.errors.length > 0) return { errors: ctx.errors, warnings: ctx.warnings };
   const config: ResolvedConfig = {
     receivers: resolved.receivers,

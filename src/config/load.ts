@@ -6,6 +6,7 @@ import type { ConfigError } from './types.js';
 import type { ConfigMap } from './merge.js';
 import { isConfigMap, unflattenKeys } from './merge.js';
 import { describeValue } from './errors.js';
+import { yamlSourceName } from './secrets.js';
 
 /** A `--config` value, or text the caller already has (the embedded default). */
 export type ConfigSource = string | { readonly name: string; readonly text: string };
@@ -100,7 +101,8 @@ async function fetchSource(source: ConfigSource, env: NodeJS.ProcessEnv): Promis
     case 'file':
       return readPath(rest);
     case 'yaml':
-      return { name: source, text: rest, errors: [], warnings: [] };
+      // Named by its keys only: the values (often a --set token) never reach a message or the log.
+      return { name: yamlSourceName(source), text: rest, errors: [], warnings: [] };
     case 'env': {
       if (!ENV_VAR_NAME.test(rest)) {
         return { name: source, errors: [{ file: source, path: '', message: `"${rest}" is not a valid environment variable name`, fix: 'use letters, digits and _, not starting with a digit' }], warnings: [] };

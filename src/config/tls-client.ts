@@ -54,7 +54,7 @@ export const tlsClientSchema: SchemaObject = {
     cert_file: { type: 'string', description: 'Path of the PEM client certificate, for mutual TLS.' },
     cert_pem: { type: 'string', description: 'PEM client certificate, inline (instead of cert_file).' },
     key_file: { type: 'string', description: 'Path of the PEM client private key, for mutual TLS.' },
-    key_pem: { type: 'string', description: 'PEM client private key, inline (instead of key_file).' },
+    key_pem: { type: 'string', writeOnly: true, description: 'PEM client private key, inline (instead of key_file).' },
     include_system_ca_certs_pool: { type: 'boolean', description: 'Trust the system roots as well as ca_file / ca_pem.', default: false },
     min_version: { type: 'string', enum: Object.keys(TLS_VERSION), description: 'Minimum TLS version.', default: '1.2' },
     max_version: { type: 'string', enum: Object.keys(TLS_VERSION), description: 'Maximum TLS version; unset uses the highest Node supports.' },

@@ -21,7 +21,7 @@ export const tlsServerSchema: SchemaObject = {
     cert_file: { type: 'string', description: 'Path to the PEM certificate (chain) the server presents.' },
     key_file: { type: 'string', description: 'Path to the PEM private key of cert_file.' },
     cert_pem: { type: 'string', description: 'The PEM certificate inline, instead of cert_file.' },
-    key_pem: { type: 'string', description: 'The PEM private key inline, instead of key_file.' },
+    key_pem: { type: 'string', writeOnly: true, description: 'The PEM private key inline, instead of key_file.' },
     client_ca_file: {
       type: 'string',
       description: 'Path to a PEM CA bundle: when set, clients must present a certificate signed by it (mutual TLS).',

@@ -65,8 +65,8 @@ export const natsConnectionProperties: Record<string, SchemaObject> = {
     description: 'Authentication: user and password, a token, an NKey seed file or a creds file (JWT + seed).',
     properties: {
       user: { type: 'string', description: 'User name (with password).' },
-      password: { type: 'string', description: 'Password of user.' },
-      token: { type: 'string', description: 'Authentication token.' },
+      password: { type: 'string', writeOnly: true, description: 'Password of user.' },
+      token: { type: 'string', writeOnly: true, description: 'Authentication token.' },
       creds_file: { type: 'string', description: 'Path of a .creds file (decentralized JWT auth).' },
       nkey_file: { type: 'string', description: 'Path of a file holding an NKey seed (SU…).' },
     },

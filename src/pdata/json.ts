@@ -284,9 +284,13 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
+/** Thrown when an int64 came as a JSON number JSON.parse may have rounded: decode again from the text, exactly. */
+class InexactInteger extends Error {}
+
 function decodeInt64(value: unknown, unsigned: boolean): LongType {
   if (typeof value === 'number') {
     if (!Number.isInteger(value) || (unsigned && value < 0)) fail(unsigned ? 'a non-negative integer' : 'an integer', value);
+    if (!Number.isSafeInteger(value) && exactRetry) throw new InexactInteger();
     return Long.fromNumber(value, unsigned);
   }
   if (typeof value !== 'string' || !DECIMAL.test(value)) fail('an integer or a decimal string', value);
@@ -322,11 +326,68 @@ function decodeEnum(type: protobuf.Enum, value: unknown): number {
   fail(`an integer or a ${type.name} name`, value);
 }
 
-function parseInput(input: unknown): unknown {
-  let text: string;
-  if (typeof input === 'string') text = input;
-  else if (input instanceof Uint8Array) text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
-  else return input;
+/**
+ * Whether an int64 field holding an unsafe JSON number should ask for an exact decode (true
+ * while decoding parsed text; false for objects given as they are, or on the exact pass).
+ */
+let exactRetry = false;
+
+/**
+ * The JSON text with every integer number token outside strings that is not a safe integer
+ * turned into a string token (`1700000000123456789` → `"1700000000123456789"`), so int64
+ * fields get their exact value (decodeInt64 reads decimal strings; double fields accept them).
+ */
+export function quoteLargeIntegers(text: string): string {
+  const parts: string[] = [];
+  let last = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: jump to its closing quote (one not escaped by an odd run of backslashes).
+      let end = text.indexOf('"', i + 1);
+      for (;;) {
+        if (end < 0) return text; // unterminated: JSON.parse reports it
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      i = end + 1;
+      continue;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      i++;
+      let d = text.charCodeAt(i);
+      while (d >= 0x30 && d <= 0x39) d = text.charCodeAt(++i);
+      if (d === 0x2e || d === 0x65 || d === 0x45) {
+        // A fraction or an exponent: a double, left as it is.
+        d = text.charCodeAt(++i);
+        while ((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) d = text.charCodeAt(++i);
+        continue;
+      }
+      if (i - start >= 16 && !Number.isSafeInteger(Number(text.slice(start, i)))) {
+        parts.push(text.slice(last, start), '"', text.slice(start, i), '"');
+        last = i;
+      }
+      continue;
+    }
+    i++;
+  }
+  if (last === 0) return text;
+  parts.push(text.slice(last));
+  return parts.join('');
+}
+
+function inputText(input: unknown): string | undefined {
+  if (typeof input === 'string') return input;
+  if (input instanceof Uint8Array) return Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  return undefined;
+}
+
+function parseText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -334,10 +395,26 @@ function parseInput(input: unknown): unknown {
   }
 }
 
+/**
+ * JSON.parse reads every number as a double: an int64 above 2^53 sent as a JSON number (proto3
+ * JSON allows it) would lose its last digits silently (1700000000123456789 → …768). The spec's
+ * form (int64 as strings) costs nothing extra; a request with such a number is decoded a second
+ * time from its text with those tokens quoted (quoteLargeIntegers: 13 ms for 640 KB, 1000 log
+ * records, against 36 ms for the decode itself).
+ */
 function decodeTop(type: protobuf.Type, input: unknown): Fields {
-  const json = parseInput(input);
+  const text = inputText(input);
   try {
-    return decodeMessage(planFor(type), json, 0);
+    if (text === undefined) return decodeMessage(planFor(type), input, 0);
+    exactRetry = true;
+    try {
+      return decodeMessage(planFor(type), parseText(text), 0);
+    } catch (err) {
+      if (!(err instanceof InexactInteger)) throw err;
+    } finally {
+      exactRetry = false;
+    }
+    return decodeMessage(planFor(type), parseText(quoteLargeIntegers(text)), 0);
   } catch (err) {
     if (!(err instanceof JsonPathError)) throw err;
     const path = err.path.startsWith('.') ? err.path.slice(1) : err.path;

@@ -9,6 +9,16 @@ export interface ReceiverMetrics {
   refused(signal: Signal, items: number): void;
 }
 
+/** A server's connections: open now, its cap, and the ones refused at the cap or reaped. */
+export interface ConnectionMetrics {
+  opened(): void;
+  closed(): void;
+  refused(): void;
+  /** A connection closed by the server for sending nothing useful in time (no HTTP/2 preface). */
+  reaped(): void;
+  limit(max: number): void;
+}
+
 export interface ExporterMetrics {
   sent(signal: Signal, items: number): void;
   sendFailed(signal: Signal, items: number): void;
@@ -102,6 +112,30 @@ export class SelfTelemetry {
     return {
       accepted: (s, n) => accepted(s).inc(labels, n),
       refused: (s, n) => refused(s).inc(labels, n),
+    };
+  }
+
+  /**
+   * `ferry_receiver_open_connections`, `ferry_receiver_max_connections`,
+   * `ferry_receiver_refused_connections_total` and `ferry_receiver_reaped_connections_total`,
+   * labelled `{receiver, transport}`.
+   */
+  forConnections(id: string, transport: string): ConnectionMetrics {
+    const labels = { receiver: id, transport };
+    const names = ['receiver', 'transport'];
+    const open = this.gauge('ferry_receiver_open_connections', 'Client connections open now.', names);
+    const max = this.gauge('ferry_receiver_max_connections', 'The most client connections a receiver keeps open at once (max_connections).', names);
+    const refused = this.counter('ferry_receiver_refused_connections_total', 'Connections closed at once because max_connections were open.', names);
+    const reaped = this.counter('ferry_receiver_reaped_connections_total', 'Connections closed for not starting HTTP/2 within handshake_timeout.', names);
+    open.set(labels, 0);
+    refused.inc(labels, 0);
+    reaped.inc(labels, 0);
+    return {
+      opened: () => open.inc(labels),
+      closed: () => open.dec(labels),
+      refused: () => refused.inc(labels),
+      reaped: () => reaped.inc(labels),
+      limit: (n) => max.set(labels, n),
     };
   }
 

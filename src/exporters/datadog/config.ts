@@ -50,7 +50,7 @@ export const configSchema: SchemaObject = {
       additionalProperties: false,
       default: {},
       properties: {
-        key: { type: 'string', description: 'Datadog API key (required), e.g. ${env:DD_API_KEY}. Sent in the DD-API-KEY header, never logged.' },
+        key: { type: 'string', writeOnly: true, description: 'Datadog API key (required), e.g. ${env:DD_API_KEY}. Sent in the DD-API-KEY header, never logged.' },
         site: {
           type: 'string',
           description: 'Datadog site: datadoghq.com, datadoghq.eu, us3.datadoghq.com, us5.datadoghq.com, ap1.datadoghq.com, ddog-gov.com… Logs go to https://http-intake.logs.<site>.',

@@ -15,14 +15,15 @@ export const headersSchema: SchemaObject = {
   description: 'Headers added to every request (HTTP headers, or gRPC metadata). A map of name: value, or a list of {name, value}. Values are never logged.',
   default: {},
   oneOf: [
-    { type: 'object', additionalProperties: { type: 'string' } },
+    // writeOnly: a secret (Authorization, API keys): never echoed in an error or a log line.
+    { type: 'object', additionalProperties: { type: 'string', writeOnly: true } },
     {
       type: 'array',
       items: {
         type: 'object',
         additionalProperties: false,
         required: ['name', 'value'],
-        properties: { name: { type: 'string', minLength: 1 }, value: { type: 'string' } },
+        properties: { name: { type: 'string', minLength: 1 }, value: { type: 'string', writeOnly: true } },
       },
     },
   ],

@@ -13,7 +13,7 @@ import { parseDuration } from '../../config/units.js';
 export interface HttpResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  /** The first `maxResponseBytes` of the body; the rest is read and discarded. */
+  /** The first `maxResponseBytes` of the body; past them the connection is dropped unread. */
   readonly body: Buffer;
 }
 
@@ -71,14 +71,25 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         jar?.store(url.host, res.headers['set-cookie']);
         const chunks: Buffer[] = [];
         let kept = 0;
+        let done = false;
+        const finish = () => {
+          if (done) return;
+          done = true;
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        };
         res.on('data', (chunk: Buffer) => {
-          if (kept >= options.maxResponseBytes) return;
           const part = chunk.subarray(0, options.maxResponseBytes - kept);
           chunks.push(part);
           kept += part.byteLength;
+          // Past the cap the rest is not read: a backend streaming gigabytes would burn a core for
+          // nothing. Dropping the connection (it cannot go back to the pool half read) ends it.
+          if (kept >= options.maxResponseBytes && !res.complete) {
+            finish();
+            res.destroy();
+          }
         });
-        res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', (err) => (done ? undefined : reject(err)));
+        res.on('end', finish);
       });
       req.end(body);
     });

@@ -4,6 +4,7 @@ import type { DiskQuota } from '../../extensions/storage.js';
 import { makeBatch, type Batch } from '../../pdata/batch.js';
 import { decodeExportRequest, encodeExportRequest } from '../../pdata/proto.js';
 import type { Signal } from '../../pdata/types.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { CorruptRecordError, WriteAheadLog, type RecoveryReport, type WalRecord } from './wal.js';
 
 const FORMAT_VERSION = 1;
@@ -24,6 +25,8 @@ export interface PersistentStoreOptions {
   readonly dir: string;
   readonly fsync: boolean;
   readonly quota?: DiskQuota;
+  /** Where the log reports failed acknowledgement writes (the exporter's logger). */
+  readonly logger?: Logger;
   /** Defaults to an eighth of the disk budget, between 64 KiB and 16 MiB. */
   readonly segmentBytes?: number;
 }
@@ -57,7 +60,7 @@ export class PersistentStore {
     const stored: StoredBatch[] = [];
     const unreadable: WalRecord[] = [];
     const { wal, report } = await WriteAheadLog.open(
-      { dir: options.dir, fsync: options.fsync, quota: options.quota, segmentBytes: options.segmentBytes ?? segmentSize(options.quota) },
+      { dir: options.dir, fsync: options.fsync, quota: options.quota, logger: options.logger, segmentBytes: options.segmentBytes ?? segmentSize(options.quota) },
       (record, payload) => {
         const h = readHeader(payload);
         if (h) stored.push({ record, signal: h.signal, items: h.items, bytes: payload.length - HEADER_BYTES });

@@ -5,7 +5,9 @@ import { open, readdir, readFile, stat, unlink, appendFile, mkdir } from 'node:f
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskQuota } from '../../extensions/storage.js';
-import { RECORD_HEADER_BYTES, ackEntry, parseAcks, parseSegment, payloadAt, recordHeader } from './wal-format.js';
+import { createLogger, type Logger } from '../../telemetry/logger.js';
+import { randomBytes } from 'node:crypto';
+import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, ackEntry, legacyPayload, parseAcks, parseSegment, payloadAt, recordHeader, segmentHeader } from './wal-format.js';
 
 export interface WalOptions {
   readonly dir: string;
@@ -15,6 +17,8 @@ export interface WalOptions {
   readonly segmentBytes: number;
   /** The storage extension's disk budget; appends beyond it are refused with DiskFullError. */
   readonly quota?: DiskQuota;
+  /** Where failed acknowledgement writes are reported (default: Ferry's stderr log format). */
+  readonly logger?: Logger;
 }
 
 /** Where a record lives. */
@@ -31,10 +35,13 @@ export interface RecoveryReport {
   readonly pending: number;
   readonly corruptRegions: number;
   readonly corruptBytes: number;
+  /** Records lost to damage (counted by the record starts found in damaged stretches). */
+  readonly lostRecords: number;
   readonly tornBytes: number;
+  /** Bytes CRC'd to recover: linear in the log's size, whatever the payloads hold. */
+  readonly checkedBytes: number;
 }
 
-/** The disk budget (file_storage max_size_mib) would be exceeded. */
 /**
  * A record whose bytes are proven wrong (its CRC does not match, or it is cut short on a
  * disk that holds it whole): the only read failure after which the record is given up.
@@ -46,17 +53,31 @@ export class CorruptRecordError extends Error {
   }
 }
 
+/** The disk budget (file_storage max_size_mib) would be exceeded, or the disk itself is full (ENOSPC, EDQUOT). */
 export class DiskFullError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'DiskFullError';
   }
 }
+
+/** The OS saying the disk (or the user's quota on it) is full, as a DiskFullError; other errors as they are. */
+function diskFull(err: unknown, dir: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
+  return new DiskFullError(`disk full: cannot write the queue's log in ${dir} (${(err as Error).message})`, { cause: err });
+}
+
+/** First retry of a failed acknowledgement write, doubling up to ACK_RETRY_MAX_MS. */
+const ACK_RETRY_MS = 500;
+const ACK_RETRY_MAX_MS = 30_000;
 
 interface Segment {
   readonly seq: number;
   readonly path: string;
   readonly ackPath: string;
+  /** Starts every record of this segment (format 2); written in its header. */
+  readonly key: number;
   /** Bytes in the file, as the quota counts them. */
   bytes: number;
   ackBytes: number;
@@ -66,6 +87,9 @@ interface Segment {
   deleted: boolean;
   reader: Promise<FileHandle> | undefined;
   pendingAcks: Buffer[];
+  /** A failed ack write waits for this timer to try again (its delay doubles each failure). */
+  ackRetry: NodeJS.Timeout | undefined;
+  ackRetryMs: number;
   /** Ack writes and the final delete of this segment, in order. */
   chain: Promise<void>;
 }
@@ -105,8 +129,34 @@ async function unlinkIfPresent(path: string): Promise<void> {
   }
 }
 
+/**
+ * Write every byte of `buffers`: a short write is continued, so a disk that filled up mid-write
+ * reports itself (ENOSPC) on the next attempt instead of hiding behind a byte count.
+ */
+async function writeAll(writer: FileHandle, buffers: Uint8Array[], bytes: number): Promise<void> {
+  let written = 0;
+  let rest = buffers;
+  for (;;) {
+    const { bytesWritten } = await writer.writev(rest);
+    written += bytesWritten;
+    if (written >= bytes) return;
+    if (bytesWritten === 0) throw new Error(`short write: ${written} of ${bytes} bytes`);
+    let skip = bytesWritten;
+    const next: Uint8Array[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        next.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    rest = next;
+  }
+}
+
 export class WriteAheadLog {
   private readonly segments = new Map<number, Segment>();
+  private readonly logger: Logger;
   private active: Segment | undefined;
   private writer: FileHandle | undefined;
   private nextSeq: number;
@@ -119,6 +169,7 @@ export class WriteAheadLog {
     nextSeq: number,
   ) {
     this.nextSeq = nextSeq;
+    this.logger = options.logger ?? createLogger({}, { directory: options.dir });
   }
 
   /**
@@ -136,6 +187,8 @@ export class WriteAheadLog {
     let corruptRegions = 0;
     let corruptBytes = 0;
     let tornBytes = 0;
+    let lostRecords = 0;
+    let checkedBytes = 0;
     for (const seq of seqs) {
       const seg = wal.track(seq);
       const buf = await readFile(seg.path);
@@ -154,6 +207,21 @@ export class WriteAheadLog {
       corruptRegions += parsed.corruptRegions;
       corruptBytes += parsed.corruptBytes;
       tornBytes += parsed.tornBytes;
+      lostRecords += parsed.lostRecords;
+      checkedBytes += parsed.checkedBytes;
+      if (parsed.legacy) {
+        // Written by a Ferry before the record key: copy what is left to deliver into the
+        // current format (durably), then let the old segment go.
+        for (const r of parsed.records) {
+          seg.acked++;
+          if (acked.has(r.offset)) continue;
+          const payload = legacyPayload(buf, r);
+          pending++;
+          onRecord(await wal.append(payload), payload);
+        }
+        wal.compact(seg);
+        continue;
+      }
       for (const r of parsed.records) {
         if (acked.has(r.offset)) {
           seg.acked++;
@@ -175,7 +243,7 @@ export class WriteAheadLog {
       }
     }
     await Promise.all([...wal.segments.values()].map((s) => s.chain));
-    return { wal, report: { segments: seqs.length, pending, corruptRegions, corruptBytes, tornBytes } };
+    return { wal, report: { segments: seqs.length, pending, corruptRegions, corruptBytes, lostRecords, tornBytes, checkedBytes } };
   }
 
   /** Bytes of segment and ack files this log holds now. */
@@ -197,7 +265,7 @@ export class WriteAheadLog {
     if (quota && !quota.tryReserve(total)) {
       // Delivered records in the active segment still hold disk: close it so it can go.
       if (!this.retireDeliveredActive() || !quota.tryReserve(total)) {
-        return Promise.reject(new DiskFullError(`storage is full: ${quota.usedBytes} of ${quota.limitBytes} bytes used, ${total} more needed`));
+        return Promise.reject(new DiskFullError(`disk full: the storage budget is spent (${quota.usedBytes} of ${quota.limitBytes} bytes used, ${total} more needed)`));
       }
     }
     return new Promise((resolve, reject) => {
@@ -249,6 +317,14 @@ export class WriteAheadLog {
     await this.writer?.close();
     this.writer = undefined;
     await Promise.all([...this.segments.values()].map((s) => s.chain));
+    // Acks still waiting for a retry get one last try now.
+    for (const s of this.segments.values()) {
+      if (s.ackRetry === undefined) continue;
+      clearTimeout(s.ackRetry);
+      s.ackRetry = undefined;
+      s.chain = s.chain.then(() => this.writeAcks(s, true));
+    }
+    await Promise.all([...this.segments.values()].map((s) => s.chain));
     await Promise.all([...this.segments.values()].map((s) => closeReader(s)));
   }
 
@@ -257,6 +333,8 @@ export class WriteAheadLog {
       seq,
       path: join(this.options.dir, `${name(seq)}.seg`),
       ackPath: join(this.options.dir, `${name(seq)}.ack`),
+      // Never 0: a zero-filled tail must not look like record starts.
+      key: randomBytes(4).readUInt32BE(0) || 1,
       bytes: 0,
       ackBytes: 0,
       records: 0,
@@ -265,14 +343,16 @@ export class WriteAheadLog {
       deleted: false,
       reader: undefined,
       pendingAcks: [],
+      ackRetry: undefined,
+      ackRetryMs: 0,
       chain: Promise.resolve(),
     };
     this.segments.set(seq, seg);
     return seg;
   }
 
-  private async writeAcks(seg: Segment): Promise<void> {
-    if (seg.deleted || seg.pendingAcks.length === 0) return;
+  private async writeAcks(seg: Segment, final = false): Promise<void> {
+    if (seg.deleted || seg.pendingAcks.length === 0 || (seg.ackRetry !== undefined && !final)) return;
     const data = Buffer.concat(seg.pendingAcks.splice(0));
     try {
       await appendFile(seg.ackPath, data);
@@ -282,8 +362,37 @@ export class WriteAheadLog {
         seg.ackBytes += data.length;
         this.options.quota?.add(data.length);
       }
-    } catch {
-      // A lost ack only means a duplicate after a restart; the next ack tries the file again.
+      if (seg.ackRetryMs > 0) this.logger.info('The queue\'s acknowledgements are written again.', { segment: name(seg.seq) });
+      seg.ackRetryMs = 0;
+    } catch (err) {
+      if (seg.deleted) return;
+      // Kept and tried again: an ack that never reaches the disk means the record is sent again
+      // after a restart (a read-only directory made every record of a run a duplicate, silently).
+      seg.pendingAcks.unshift(data);
+      const entries = seg.pendingAcks.reduce((n, b) => n + b.length, 0) / 8;
+      if (final) {
+        this.logger.error('Could not write the queue\'s acknowledgements at shutdown; those records will be sent again after a restart.', {
+          segment: name(seg.seq),
+          records: entries,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return;
+      }
+      const first = seg.ackRetryMs === 0;
+      seg.ackRetryMs = first ? ACK_RETRY_MS : Math.min(ACK_RETRY_MAX_MS, seg.ackRetryMs * 2);
+      if (first || seg.ackRetryMs === ACK_RETRY_MAX_MS) {
+        this.logger.warn('Could not write the queue\'s acknowledgements; retrying. Until they are written, these records would be sent again after a restart.', {
+          segment: name(seg.seq),
+          records: entries,
+          retry_in_ms: seg.ackRetryMs,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+      seg.ackRetry = setTimeout(() => {
+        seg.ackRetry = undefined;
+        seg.chain = seg.chain.then(() => this.writeAcks(seg));
+      }, seg.ackRetryMs);
+      seg.ackRetry.unref();
     }
   }
 
@@ -332,7 +441,7 @@ export class WriteAheadLog {
         try {
           seg = await this.segmentFor(first.total);
         } catch (err) {
-          for (const p of group.slice(i)) this.fail(p, err);
+          for (const p of group.slice(i)) this.fail(p, diskFull(err, this.options.dir));
           break;
         }
         const part: PendingAppend[] = [];
@@ -363,10 +472,15 @@ export class WriteAheadLog {
   private async writePart(seg: Segment, part: PendingAppend[], bytes: number): Promise<void> {
     const writer = this.writer as FileHandle;
     const start = seg.bytes;
-    const buffers = part.flatMap((p) => [recordHeader(p.payload), p.payload]);
+    const buffers = part.flatMap((p) => [recordHeader(seg.key, p.payload), p.payload]);
+    // A new segment's first write carries its header (taken back out with the records if it fails).
+    const header = start === 0 ? SEGMENT_HEADER_BYTES : 0;
+    if (header > 0) {
+      buffers.unshift(segmentHeader(seg.key));
+      bytes += header;
+    }
     try {
-      const { bytesWritten } = await writer.writev(buffers);
-      if (bytesWritten !== bytes) throw new Error(`short write: ${bytesWritten} of ${bytes} bytes`);
+      await writeAll(writer, buffers, bytes);
       if (this.options.fsync) await writer.datasync();
     } catch (err) {
       // Take the partial write back out; if even that fails, start a fresh segment next time.
@@ -374,12 +488,15 @@ export class WriteAheadLog {
         await writer.truncate(start);
       } catch {
         seg.bytes += bytes;
+        if (header > 0) this.options.quota?.add(header);
         this.sealActive();
       }
-      for (const p of part) this.fail(p, err);
+      const failure = diskFull(err, this.options.dir);
+      for (const p of part) this.fail(p, failure);
       return;
     }
-    let offset = start;
+    if (header > 0) this.options.quota?.add(header);
+    let offset = start + header;
     seg.bytes += bytes;
     seg.records += part.length;
     for (const p of part) {

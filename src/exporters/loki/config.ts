@@ -118,7 +118,7 @@ export const configSchema: SchemaObject = {
       description: 'HTTP Basic auth (Ferry\'s key: the Collector uses the basicauth extension, which Ferry does not have). The password is never logged.',
       properties: {
         username: { type: 'string', description: 'User name (for Grafana Cloud: the instance id).' },
-        password: { type: 'string', description: 'Password or API token.' },
+        password: { type: 'string', writeOnly: true, description: 'Password or API token.' },
       },
     },
     headers: headersSchema,

@@ -77,7 +77,7 @@ export const configSchema: SchemaObject = {
   additionalProperties: false,
   properties: {
     endpoint: { type: 'string', description: 'HEC URL (required), e.g. https://splunk:8088/services/collector; /services/collector is added to a URL without a path.' },
-    token: { type: 'string', description: 'HEC token (required), sent as "Authorization: Splunk <token>"; never logged.' },
+    token: { type: 'string', writeOnly: true, description: 'HEC token (required), sent as "Authorization: Splunk <token>"; never logged.' },
     source: { type: 'string', description: 'Default source of events (an attribute named by otel_attrs_to_hec_metadata.source overrides it).', default: '' },
     sourcetype: { type: 'string', description: 'Default sourcetype of events.', default: '' },
     index: { type: 'string', description: 'Default index; empty uses the token\'s default index.', default: '' },

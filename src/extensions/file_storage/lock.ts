@@ -1,71 +1,81 @@
-// One owner per storage directory: a lock file holding the owner's pid, taken over
-// when that process is gone (kill -9 leaves it behind), plus a registry for this process.
-import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
+// One owner per storage directory: an OS lock (flock) on a lock file, held for as long as
+// the directory is in use and released by the kernel when the process dies, however it dies.
+// The file also holds the owner's pid, only to name the holder when the lock is refused.
+import { open, readFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+// fs-native-extensions (holepunch; prebuilt for linux/darwin/win32 x64 and arm64): flock on
+// Linux and macOS, LockFileEx on Windows. Node has no file lock of its own.
+const fsx = createRequire(import.meta.url)('fs-native-extensions') as {
+  /** Take the lock at once or return false; exclusive by default. */
+  tryLock(fd: number, exclusive?: boolean): boolean;
+  unlock(fd: number): void;
+};
+
 const LOCK_FILE = '.ferry.lock';
-/** Directories locked by this process: its own pid in a lock file is not proof the lock is stale. */
+/** Directories locked by this process: to tell "another component of this process" from another process. */
 const heldHere = new Set<string>();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function ownerPid(path: string): Promise<number | undefined> {
+async function holderOf(path: string): Promise<string> {
   try {
     const pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    return Number.isInteger(pid) && pid > 0 ? `process ${pid}` : 'another process';
   } catch {
-    return undefined;
-  }
-}
-
-async function olderThan(path: string, ms: number): Promise<boolean> {
-  try {
-    return Date.now() - (await stat(path)).mtimeMs > ms;
-  } catch {
-    return true;
+    return 'another process';
   }
 }
 
 /**
- * Lock `dir` for this process, waiting up to `timeoutMs` for another holder to let go.
- * Resolves with the release function.
+ * Lock `dir` for this process, waiting up to `timeoutMs` for another holder to let go (a
+ * restart overlapping its predecessor's exit). A lock file left by a process that died, or
+ * naming a pid the system has since given to another process, is no lock: only a live
+ * holder of the OS lock is. Resolves with the release function.
  */
 export async function lockDirectory(dir: string, timeoutMs: number): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   const deadline = Date.now() + timeoutMs;
+  let fh: FileHandle;
+  try {
+    // 'a+': create it if needed, never truncate what a holder wrote.
+    fh = await open(path, 'a+');
+  } catch (err) {
+    throw new Error(`cannot lock directory ${dir}: cannot open the lock file ${path}: ${(err as Error).message}`, { cause: err });
+  }
   for (;;) {
-    let holder: string;
-    if (heldHere.has(dir)) {
-      holder = 'another component of this process';
-    } else {
+    let locked = false;
+    if (!heldHere.has(dir)) {
       try {
-        await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
-        heldHere.add(dir);
-        return async () => {
-          heldHere.delete(dir);
-          await unlink(path).catch(() => undefined);
-        };
+        locked = fsx.tryLock(fh.fd, true);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        await fh.close();
+        throw new Error(`cannot lock directory ${dir} (lock file ${path}): ${(err as Error).message}`, { cause: err });
       }
-      const pid = await ownerPid(path);
-      // Our own pid but not held here: left by an earlier process that had the same pid (containers reuse pid 1).
-      if ((pid !== undefined && (pid === process.pid || !alive(pid))) || (pid === undefined && (await olderThan(path, 1000)))) {
-        await unlink(path).catch(() => undefined);
-        continue;
-      }
-      // No pid yet: another process has just created the file and is writing it.
-      holder = pid === undefined ? 'another process' : `process ${pid}`;
     }
-    if (Date.now() >= deadline) throw new Error(`directory ${dir} is in use by ${holder} (lock file ${path})`);
+    if (locked) break;
+    if (Date.now() >= deadline) {
+      await fh.close();
+      const holder = heldHere.has(dir) ? 'another component of this process' : await holderOf(path);
+      throw new Error(`directory ${dir} is in use by ${holder} (lock file ${path}); stop it, or give this instance its own directory`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
+  heldHere.add(dir);
+  try {
+    await fh.truncate(0);
+    await fh.write(`${process.pid}\n`, 0);
+  } catch {
+    // The pid is only for the message another instance shows; the lock is what counts.
+  }
+  return async () => {
+    heldHere.delete(dir);
+    // The file stays: removing it would let a process waiting on the old file and one creating
+    // a new file both believe they hold the lock.
+    try {
+      fsx.unlock(fh.fd);
+    } finally {
+      await fh.close();
+    }
+  };
 }

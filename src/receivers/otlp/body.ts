@@ -32,7 +32,12 @@ export type BodyResult =
   /** Unknown Content-Encoding or corrupt compressed data: 400. */
   | { readonly kind: 'bad'; readonly message: string }
   /** The client went away before sending the whole body: nobody to answer. */
-  | { readonly kind: 'aborted' };
+  | { readonly kind: 'aborted' }
+  /** The receiver's bytes in flight are at their budget: a retryable refusal (429). */
+  | { readonly kind: 'over-budget' };
+
+/** Takes bytes from the receiver's in-flight budget; false when they do not fit. */
+export type Charge = (bytes: number) => boolean;
 
 export const SUPPORTED_ENCODINGS = ['gzip', 'zstd', 'snappy', 'deflate', 'zlib', 'lz4', 'identity'] as const;
 
@@ -68,7 +73,7 @@ function decompressorFor(encoding: string): ((body: Buffer) => Decompressor) | n
   }
 }
 
-function readRaw(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+function readRaw(req: IncomingMessage, limit: number, charge: Charge | undefined): Promise<Buffer | 'too-large' | 'aborted' | 'over-budget'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -85,6 +90,12 @@ function readRaw(req: IncomingMessage, limit: number): Promise<Buffer | 'too-lar
         cleanup();
         req.pause();
         resolve('too-large');
+        return;
+      }
+      if (charge !== undefined && !charge(chunk.length)) {
+        cleanup();
+        req.pause();
+        resolve('over-budget');
         return;
       }
       chunks.push(chunk);
@@ -126,8 +137,10 @@ export function discardRest(req: IncomingMessage, capBytes: number): boolean {
 /**
  * Read and decompress the body, holding at most `limit` bytes of either form. `allowed`: the
  * receiver's compression_algorithms ("" and "identity" for none); absent, every supported one.
+ * `charge`, when given, is asked for every chunk read and for the decompressed body (a caller
+ * that charged the declared Content-Length already passes `chargeRaw: false`).
  */
-export async function readBody(req: IncomingMessage, limit: number, allowed?: ReadonlySet<string>): Promise<BodyResult> {
+export async function readBody(req: IncomingMessage, limit: number, allowed?: ReadonlySet<string>, charge?: Charge, chargeRaw = true): Promise<BodyResult> {
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
   const decompressor = allowed !== undefined && !allowed.has(encoding) ? undefined : decompressorFor(encoding);
   if (decompressor === undefined) {
@@ -138,13 +151,16 @@ export async function readBody(req: IncomingMessage, limit: number, allowed?: Re
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return { kind: 'too-large', message: tooLarge };
 
-  const raw = await readRaw(req, limit);
+  const raw = await readRaw(req, limit, chargeRaw ? charge : undefined);
   if (raw === 'aborted') return { kind: 'aborted' };
   if (raw === 'too-large') return { kind: 'too-large', message: tooLarge };
+  if (raw === 'over-budget') return { kind: 'over-budget' };
   if (decompressor === null) return { kind: 'ok', body: raw };
   try {
     // maxOutputLength makes zlib stop (ERR_BUFFER_TOO_LARGE) instead of inflating a bomb.
-    return { kind: 'ok', body: await decompressor(raw)(raw, { maxOutputLength: limit }) };
+    const body = await decompressor(raw)(raw, { maxOutputLength: limit });
+    if (charge !== undefined && !charge(body.length)) return { kind: 'over-budget' };
+    return { kind: 'ok', body };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       return { kind: 'too-large', message: `decompressed ${tooLarge}` };

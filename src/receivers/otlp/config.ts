@@ -23,6 +23,21 @@ export const DEFAULT_IDLE_TIMEOUT = '1m';
  * default requestTimeout is the same 5 minutes). Slow-loris bodies are cut after this.
  */
 export const DEFAULT_READ_TIMEOUT = '5m';
+/**
+ * Ferry's own key (both protocols): bytes of requests held at once (raw and decompressed
+ * bodies, until the pipeline settled). Three 20 MiB uploads; SDK batches are far smaller.
+ */
+export const DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT = mib(64);
+/** Ferry's own key (both protocols): open client connections beyond this are closed at once. */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+/** grpc-go's ConnectionTimeout: a connection that has not started HTTP/2 by then is closed. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = '120s';
+/**
+ * The Collector leaves max_connection_idle unset (never); grpc-js then keeps a silent HTTP/2
+ * session forever, and a thousand of them take Ferry to its fd limit. Clients reconnect on
+ * the GOAWAY transparently.
+ */
+export const DEFAULT_MAX_CONNECTION_IDLE = '5m';
 export const DEFAULT_URL_PATHS: Readonly<Record<Signal, string>> = { traces: '/v1/traces', metrics: '/v1/metrics', logs: '/v1/logs' };
 
 export interface KeepaliveConfig {
@@ -49,6 +64,9 @@ export interface GrpcProtocolConfig {
   readonly include_metadata?: boolean;
   readonly keepalive?: KeepaliveConfig;
   readonly tls?: TlsServerConfig;
+  readonly max_connections?: number;
+  readonly handshake_timeout?: string;
+  readonly max_request_bytes_in_flight?: number;
 }
 
 export interface CorsConfig {
@@ -74,6 +92,8 @@ export interface HttpProtocolConfig {
   readonly read_header_timeout?: string;
   readonly write_timeout?: string;
   readonly idle_timeout?: string;
+  readonly max_connections?: number;
+  readonly max_request_bytes_in_flight?: number;
 }
 
 /** As written in YAML: a protocol key that is present (even empty) enables that protocol. */
@@ -132,7 +152,7 @@ export const grpcSchema: SchemaObject = {
           description: 'Connection ageing and pings initiated by the server.',
           additionalProperties: false,
           properties: {
-            max_connection_idle: durationSchema('Close a connection that had no call for this long. Unset: never.'),
+            max_connection_idle: durationSchema('Close (GOAWAY) a connection that had no call for this long. The Collector never does by default; Ferry does after 5m.', DEFAULT_MAX_CONNECTION_IDLE),
             max_connection_age: durationSchema('Close a connection (gracefully, with GOAWAY) once it is this old. Unset: never.'),
             max_connection_age_grace: durationSchema('After max_connection_age, how long calls in progress may finish before the connection is cut.'),
             time: durationSchema('Ping a client after this long without activity. Unset: 2h.'),
@@ -151,6 +171,23 @@ export const grpcSchema: SchemaObject = {
       },
     },
     tls: tlsServerSchema,
+    max_request_bytes_in_flight: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'Ferry key: bytes of requests (raw and decompressed bodies) held at once, until the pipeline settled; past it requests are refused with a retryable status (HTTP 429 / RESOURCE_EXHAUSTED + Retry-After 1s) and counted in ferry_receiver_memory_refused_requests_total. Bounds memory under bursts of large uploads.',
+      default: DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
+    },
+    max_connections: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Ferry key: the most client connections open at once; more are closed as they arrive and counted in ferry_receiver_refused_connections_total. Keeps Ferry under its file-descriptor limit.',
+      default: DEFAULT_MAX_CONNECTIONS,
+    },
+    handshake_timeout: durationSchema(
+      'Ferry key (grpc-go\'s ConnectionTimeout): a connection that has not started HTTP/2 (sent its preface and SETTINGS) within this time is closed.',
+      DEFAULT_HANDSHAKE_TIMEOUT,
+    ),
   },
 };
 
@@ -237,6 +274,19 @@ export const httpSchema: SchemaObject = {
       default: true,
       description: 'Keep connections open between requests; false closes each after its answer (Connection: close).',
     },
+    max_request_bytes_in_flight: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'Ferry key: bytes of requests (raw and decompressed bodies) held at once, until the pipeline settled; past it requests are refused with a retryable status (HTTP 429 / RESOURCE_EXHAUSTED + Retry-After 1s) and counted in ferry_receiver_memory_refused_requests_total. Bounds memory under bursts of large uploads.',
+      default: DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
+    },
+    max_connections: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Ferry key: the most client connections open at once; more are closed as they arrive and counted in ferry_receiver_refused_connections_total. Keeps Ferry under its file-descriptor limit.',
+      default: DEFAULT_MAX_CONNECTIONS,
+    },
   },
 };
 
@@ -263,6 +313,9 @@ export interface ResolvedGrpc {
   readonly maxRecvMsgSizeBytes: number;
   readonly maxConcurrentStreams: number | undefined;
   readonly includeMetadata: boolean;
+  readonly maxConnections: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxRequestBytesInFlight: number;
   readonly keepalive: {
     readonly maxConnectionIdleMs?: number;
     readonly maxConnectionAgeMs?: number;
@@ -297,6 +350,8 @@ export interface ResolvedHttp {
   readonly readHeaderTimeoutMs: number;
   readonly writeTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxRequestBytesInFlight: number;
 }
 
 /** A URL path as the Collector sanitizes it: relative paths get a leading "/". */
@@ -321,8 +376,11 @@ export function resolveGrpc(c: GrpcProtocolConfig): ResolvedGrpc {
     maxRecvMsgSizeBytes: mib(c.max_recv_msg_size_mib ?? DEFAULT_MAX_RECV_MSG_SIZE_MIB),
     maxConcurrentStreams: c.max_concurrent_streams,
     includeMetadata: c.include_metadata ?? false,
+    maxConnections: c.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+    handshakeTimeoutMs: parseDuration(c.handshake_timeout ?? DEFAULT_HANDSHAKE_TIMEOUT),
+    maxRequestBytesInFlight: c.max_request_bytes_in_flight ?? DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
     keepalive: {
-      maxConnectionIdleMs: ms(sp.max_connection_idle),
+      maxConnectionIdleMs: ms(sp.max_connection_idle ?? DEFAULT_MAX_CONNECTION_IDLE),
       maxConnectionAgeMs: ms(sp.max_connection_age),
       maxConnectionAgeGraceMs: ms(sp.max_connection_age_grace),
       timeMs: ms(sp.time),
@@ -361,6 +419,8 @@ export function resolveHttp(c: HttpProtocolConfig): ResolvedHttp {
     readHeaderTimeoutMs: readHeaderTimeoutMs === 0 ? readTimeoutMs : readHeaderTimeoutMs,
     writeTimeoutMs: parseDuration(c.write_timeout ?? DEFAULT_WRITE_TIMEOUT),
     idleTimeoutMs: idleTimeoutMs === 0 ? readTimeoutMs : idleTimeoutMs,
+    maxConnections: c.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+    maxRequestBytesInFlight: c.max_request_bytes_in_flight ?? DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
   };
 }
 

@@ -2,6 +2,7 @@
 // (de)serializers so the handler decodes the raw bytes once, with our own decoder.
 import type { ChannelOptions, Metadata as MetadataType, ServerUnaryCall, ServiceDefinition, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { Metadata, Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Server as NetServer } from 'node:net';
 import type { SignalConsumers } from '../../component.js';
 import { loadTlsServer } from '../../config/tls-server.js';
 import { formatHostPort } from '../../net.js';
@@ -10,15 +11,19 @@ import { countItems, makeBatch } from '../../pdata/batch.js';
 import { decodeExportRequest } from '../../pdata/proto.js';
 import type { Signal } from '../../pdata/types.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { ReceiverMetrics } from '../../telemetry/self.js';
+import type { ConnectionMetrics, ReceiverMetrics } from '../../telemetry/self.js';
 import type { InFlight } from '../helper.js';
 import { GrpcCode, clientAddress, consumeCounted, encodeGrpcStatusDetails, grpcRefusal } from '../helper.js';
 import type { ResolvedGrpc } from './config.js';
+import { BUDGET_RETRY_AFTER_MS, type RequestBudget } from './budget.js';
+import { capConnections, reapSilentSessions } from './connections.js';
 
 export interface OtlpGrpcOptions {
   readonly config: ResolvedGrpc;
   readonly consumers: SignalConsumers;
   readonly metrics: ReceiverMetrics;
+  readonly connections: ConnectionMetrics;
+  readonly budget: RequestBudget;
   readonly logger: Logger;
   /** Shared with the HTTP server: shutdown waits for both. */
   readonly inFlight: InFlight;
@@ -101,6 +106,18 @@ export class OtlpGrpcServer {
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, credentials, (err, bound) => (err ? reject(bindError(address, err)) : resolve(bound)));
     });
+    // grpc-js has no connection cap or handshake deadline of its own, nor a public handle on
+    // its listening server: take it from the one private field (grpc-js is pinned; the fault
+    // tests fail if this stops working).
+    const listening = (server as unknown as { http2Servers?: Map<NetServer, unknown> }).http2Servers;
+    if (!(listening instanceof Map) || listening.size === 0) {
+      server.forceShutdown();
+      throw new Error('otlp receiver: cannot guard the gRPC server\'s connections (grpc-js internals changed)');
+    }
+    for (const http2Server of listening.keys()) {
+      capConnections(http2Server, config.maxConnections, this.options.connections);
+      reapSilentSessions(http2Server, config.handshakeTimeoutMs, this.options.connections);
+    }
     this.server = server;
     return config.unixPath !== undefined ? address : formatHostPort(config.host, port);
   }
@@ -144,6 +161,25 @@ export class OtlpGrpcServer {
   }
 
   private async export(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>): Promise<Reply> {
+    const { budget } = this.options;
+    // grpc-js has read the message already (at most max_recv_msg_size_mib); refusing it here
+    // keeps it from being decoded and held until the pipeline settles.
+    const bytes = call.request.length;
+    if (!budget.tryTake(bytes)) {
+      budget.refused();
+      const message = `otlp receiver is holding max_request_bytes_in_flight (${budget.limitBytes} bytes) of requests; retry later`;
+      const metadata = new Metadata();
+      metadata.set('grpc-status-details-bin', encodeGrpcStatusDetails(GrpcCode.RESOURCE_EXHAUSTED, message, BUDGET_RETRY_AFTER_MS));
+      return { error: { code: GrpcCode.RESOURCE_EXHAUSTED, details: message, metadata } };
+    }
+    try {
+      return await this.decodeAndConsume(signal, call);
+    } finally {
+      budget.give(bytes);
+    }
+  }
+
+  private async decodeAndConsume(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>): Promise<Reply> {
     const { logger } = this.options;
     let batch;
     try {

@@ -10,10 +10,12 @@ import type { RequestContext } from '../../pdata/batch.js';
 import { countItems, makeBatch } from '../../pdata/batch.js';
 import type { Signal } from '../../pdata/types.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { ReceiverMetrics } from '../../telemetry/self.js';
+import type { ConnectionMetrics, ReceiverMetrics } from '../../telemetry/self.js';
 import type { InFlight } from '../helper.js';
-import { GrpcCode, clientAddress, consumeCounted, httpRefusal } from '../helper.js';
+import { GrpcCode, clientAddress, consumeCounted, httpRefusal, retryAfterSeconds } from '../helper.js';
 import { discardRest, readBody } from './body.js';
+import { BUDGET_RETRY_AFTER_MS, type RequestBudget } from './budget.js';
+import { capConnections } from './connections.js';
 import type { ResolvedHttp } from './config.js';
 import { Cors } from './cors.js';
 import { loadCompression } from '../../compression.js';
@@ -24,6 +26,8 @@ export interface OtlpHttpOptions {
   readonly config: ResolvedHttp;
   readonly consumers: SignalConsumers;
   readonly metrics: ReceiverMetrics;
+  readonly connections: ConnectionMetrics;
+  readonly budget: RequestBudget;
   readonly logger: Logger;
   /** Shared with the gRPC server: shutdown waits for both. */
   readonly inFlight: InFlight;
@@ -82,6 +86,7 @@ export class OtlpHttpServer {
       );
     }
     server.keepAliveTimeout = config.idleTimeoutMs;
+    capConnections(server, config.maxConnections, this.options.connections);
     this.server = server;
     return listen(server, config.host, config.port, 'otlp receiver');
   }
@@ -154,10 +159,45 @@ export class OtlpHttpServer {
   }
 
   private async export(signal: Signal, encoding: Encoding, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { budget } = this.options;
+    let charged = 0;
+    const charge = (bytes: number): boolean => {
+      if (!budget.tryTake(bytes)) return false;
+      charged += bytes;
+      return true;
+    };
+    try {
+      await this.chargedExport(signal, encoding, req, res, charge);
+    } finally {
+      // Held until the pipeline settled: the decoded batch lives that long.
+      budget.give(charged);
+    }
+  }
+
+  /** 429 + Retry-After: the receiver holds as many request bytes as its budget allows. */
+  private overBudget(req: IncomingMessage, res: ServerResponse, encoding: Encoding): void {
+    const { budget, config } = this.options;
+    budget.refused();
+    // The body is read and dropped (not held) so the sender reads the answer; past twice the limit, closed.
+    if (!discardRest(req, 2 * config.maxRequestBodySize)) res.setHeader('connection', 'close');
+    res.setHeader('retry-after', retryAfterSeconds(BUDGET_RETRY_AFTER_MS));
+    this.fail(res, encoding, 429, `otlp receiver is holding max_request_bytes_in_flight (${budget.limitBytes} bytes) of requests; retry later`);
+  }
+
+  private async chargedExport(signal: Signal, encoding: Encoding, req: IncomingMessage, res: ServerResponse, charge: (bytes: number) => boolean): Promise<void> {
     const { config, logger } = this.options;
-    const body = await readBody(req, config.maxRequestBodySize, config.compressionAlgorithms);
+    const declared = Number(req.headers['content-length']);
+    const known = Number.isFinite(declared) && declared > 0 && declared <= config.maxRequestBodySize;
+    if (known && !charge(declared)) {
+      this.overBudget(req, res, encoding);
+      return;
+    }
+    const body = await readBody(req, config.maxRequestBodySize, config.compressionAlgorithms, charge, !known);
     switch (body.kind) {
       case 'aborted':
+        return;
+      case 'over-budget':
+        this.overBudget(req, res, encoding);
         return;
       case 'too-large':
         // A body too large to hold is still read to its end and dropped, up to twice the

@@ -7,6 +7,7 @@ import type { OtlpReceiverConfig } from './config.js';
 import { configSchema, resolveGrpc, resolveHttp, validate } from './config.js';
 import type { OtlpGrpcOptions, OtlpGrpcServer } from './grpc.js';
 import { loadGrpc } from '../../telemetry/grpc-log.js';
+import { RequestBudget } from './budget.js';
 import { OtlpHttpServer } from './http.js';
 
 export type { OtlpReceiverConfig } from './config.js';
@@ -38,11 +39,20 @@ export class OtlpReceiver implements Receiver {
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     const shared = { consumers: next, logger: ctx.logger, inFlight: this.inFlight };
-    this.grpcOptions = grpc === undefined ? undefined : { ...shared, config: resolveGrpc(grpc), metrics: ctx.telemetry.forReceiver(ctx.id, 'grpc') };
-    this.http =
-      http === undefined
-        ? undefined
-        : new OtlpHttpServer({ ...shared, config: resolveHttp(http), metrics: ctx.telemetry.forReceiver(ctx.id, 'http') });
+    if (grpc === undefined) {
+      this.grpcOptions = undefined;
+    } else {
+      const config = resolveGrpc(grpc);
+      const budget = new RequestBudget(config.maxRequestBytesInFlight, ctx.telemetry, ctx.id, 'grpc');
+      this.grpcOptions = { ...shared, config, budget, metrics: ctx.telemetry.forReceiver(ctx.id, 'grpc'), connections: ctx.telemetry.forConnections(ctx.id, 'grpc') };
+    }
+    if (http === undefined) {
+      this.http = undefined;
+    } else {
+      const config = resolveHttp(http);
+      const budget = new RequestBudget(config.maxRequestBytesInFlight, ctx.telemetry, ctx.id, 'http');
+      this.http = new OtlpHttpServer({ ...shared, config, budget, metrics: ctx.telemetry.forReceiver(ctx.id, 'http'), connections: ctx.telemetry.forConnections(ctx.id, 'http') });
+    }
   }
 
   async start(_host: Host): Promise<void> {

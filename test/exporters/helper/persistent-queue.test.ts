@@ -113,7 +113,7 @@ describe('sending queue (persistent)', () => {
     expect(accepted).toBeGreaterThanOrEqual(2);
     expect(accepted).toBeLessThanOrEqual(3);
     expect(refusal).toBeInstanceOf(RetryableError);
-    expect(refusal).toMatchObject({ reason: 'throttled', message: expect.stringContaining('storage is full') });
+    expect(refusal).toMatchObject({ reason: 'throttled', message: expect.stringContaining('disk full') });
     expect(await metric('otelcol_exporter_enqueue_failed_log_records_total')).toBe(1000);
     backend.mode = 'up';
     await waitFor(() => backend.delivered.length === accepted, 'delivery');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiskBudget } from '../../../src/extensions/file_storage/client.js';
 import { CorruptRecordError, DiskFullError, WriteAheadLog, type WalOptions, type WalRecord } from '../../../src/exporters/helper/wal.js';
-import { parseSegment } from '../../../src/exporters/helper/wal-format.js';
+import { RECORD_HEADER_BYTES, parseSegment } from '../../../src/exporters/helper/wal-format.js';
 
 const dirs: string[] = [];
 const open: WriteAheadLog[] = [];
@@ -72,7 +72,7 @@ describe('write-ahead log', () => {
     const [name] = segments(dir);
     const file = join(dir, name as string);
     const whole = readFileSync(file);
-    expect(whole.length).toBe(last.offset + 8 + 40);
+    expect(whole.length).toBe(last.offset + RECORD_HEADER_BYTES + 40);
     for (let cut = last.offset + 1; cut < whole.length; cut++) {
       writeFileSync(file, whole.subarray(0, cut));
       const { wal: w, texts, report } = await openWal({ dir });
@@ -92,11 +92,11 @@ describe('write-ahead log', () => {
     await wal.close();
     const file = join(dir, segments(dir)[0] as string);
     const buf = readFileSync(file);
-    buf[(records[2] as WalRecord).offset + 8 + 5] ^= 0xff;
+    buf[(records[2] as WalRecord).offset + RECORD_HEADER_BYTES + 5] ^= 0xff;
     writeFileSync(file, buf);
     const { texts, report } = await openWal({ dir });
     expect(texts).toEqual([0, 1, 3, 4].map((i) => payload(i).toString()));
-    expect(report).toMatchObject({ corruptRegions: 1, corruptBytes: 8 + 32, tornBytes: 0 });
+    expect(report).toMatchObject({ corruptRegions: 1, corruptBytes: RECORD_HEADER_BYTES + 32, lostRecords: 1, tornBytes: 0 });
   });
 
   it('resynchronises after a damaged length field', async () => {
@@ -107,7 +107,7 @@ describe('write-ahead log', () => {
     await wal.close();
     const file = join(dir, segments(dir)[0] as string);
     const buf = readFileSync(file);
-    buf.writeUInt32BE(7, (records[1] as WalRecord).offset);
+    buf.writeUInt32BE(7, (records[1] as WalRecord).offset + 4);
     writeFileSync(file, buf);
     const parsed = parseSegment(buf);
     expect(parsed.records.map((r) => r.offset)).toEqual([0, 2, 3, 4].map((i) => (records[i] as WalRecord).offset));
@@ -155,7 +155,7 @@ describe('write-ahead log', () => {
     const quota = new DiskBudget(1000, 0);
     const { wal } = await openWal({ dir, segmentBytes: 400, quota });
     const records: WalRecord[] = [];
-    // Each record is 8 + 32 bytes: 25 fit in 1000.
+    // Each record is 12 + 32 bytes, each segment of 400 (8 records) starts with a 16-byte header: 21 fit in 1000.
     for (let i = 0; i < 40; i++) {
       try {
         records.push(await wal.append(payload(i)));
@@ -164,7 +164,7 @@ describe('write-ahead log', () => {
         break;
       }
     }
-    expect(records).toHaveLength(25);
+    expect(records).toHaveLength(21);
     await expect(wal.append(payload(99))).rejects.toBeInstanceOf(DiskFullError);
     expect(quota.usedBytes).toBeLessThanOrEqual(1000);
     for (const r of records) wal.ack(r);

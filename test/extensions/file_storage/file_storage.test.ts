@@ -1,6 +1,6 @@
 // file_storage on a real directory: the Collector's keys and defaults, the directory
 // checks, the key-value client, per-component directories, the lock, the disk budget.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,7 +148,7 @@ describe('file_storage', () => {
     running.push(second);
   });
 
-  it('takes over a lock left by a process that died, but not one held by a live process', async () => {
+  it('takes over a lock file left by a process that died or naming a live unrelated pid; refuses one a live process holds', async () => {
     const dir = tempDir();
     // A pid that surely is not running: a child that has already exited.
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
@@ -156,9 +156,26 @@ describe('file_storage', () => {
     const ext = await start({ directory: dir });
     await ext.shutdown();
     running.splice(0);
+    // A live pid in the file (pid reuse after a reboot, or pid 1 in every container) holds nothing.
     writeFileSync(join(dir, '.ferry.lock'), `${process.ppid}\n`);
-    const blocked = fileStorageExtension.create(config({ directory: dir, timeout: '100ms' }), testContext('file_storage/t', 'extension'));
-    await expect(blocked.start(testHost)).rejects.toThrow(new RegExp(`in use by process ${process.ppid}`));
+    const again = await start({ directory: dir });
+    await again.shutdown();
+    running.splice(0);
+    // A live process holding the OS lock: refused, naming it.
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { createRequire } from 'node:module'; import { openSync, writeFileSync } from 'node:fs';
+      const fsx = createRequire(${JSON.stringify(import.meta.url)})('fs-native-extensions');
+      const fd = openSync(${JSON.stringify(join(dir, '.ferry.lock'))}, 'a+');
+      if (!fsx.tryLock(fd, true)) process.exit(3);
+      writeFileSync(${JSON.stringify(join(dir, '.ferry.lock'))}, process.pid + '\\n');
+      process.stdout.write('locked'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    try {
+      const blocked = fileStorageExtension.create(config({ directory: dir, timeout: '100ms' }), testContext('file_storage/t', 'extension'));
+      await expect(blocked.start(testHost)).rejects.toThrow(new RegExp(`directory ${dir} is in use by process ${holder.pid}`));
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it('counts what the directory already holds against max_size_mib', async () => {
