@@ -31,7 +31,7 @@ export const EXEC_HELP = `Usage: ferry exec [--config FILE]... [--resource KEY=V
 
 Runs CMD, copies its stdout and stderr to this terminal unchanged, and ships every line
 through the pipeline: ::{json}:: markers as logs and metrics, other lines as log records
-(stdout INFO, stderr ERROR). Signals (INT, TERM, HUP, QUIT, USR1, USR2) are forwarded to
+(stdout INFO, stderr WARN; a stack trace is one record). Signals (INT, TERM, HUP, QUIT, USR1, USR2) are forwarded to
 CMD. When CMD ends, Ferry waits until every record is exported (at most --flush-timeout)
 and exits with CMD's exit code (128 + N if signal N ended it).
 

@@ -40,7 +40,8 @@ export const DEFAULT_CONFIG: Readonly<StdoutMarkersConfig> = {
   resource: {},
   attributes: {},
   stdout_level: 'INFO',
-  stderr_level: 'ERROR',
+  // As Kestra logs a script's stderr: WARN (a tool's progress and warnings go there, not only errors).
+  stderr_level: 'WARN',
   max_line_bytes: DEFAULT_MAX_LINE_BYTES,
   // A receiver has nobody to refuse to: by default it keeps the data and retries forever
   // (with reading paused), rather than drop it after the exporter-style 300s.
@@ -101,7 +102,7 @@ export const configSchema: SchemaObject = {
     resource: scalarMap('Resource attributes of every record and metric (service.name, pipeline_run_id, step_id, …); ${env:VAR} works.'),
     attributes: scalarMap('Attributes added to every log record.'),
     stdout_level: levelSchema('Severity of plain (non-marker) lines read from stdout, a file or stdin.', DEFAULT_CONFIG.stdout_level),
-    stderr_level: levelSchema('Severity of plain (non-marker) lines read from stderr.', DEFAULT_CONFIG.stderr_level),
+    stderr_level: levelSchema('Severity of plain (non-marker) lines read from stderr (WARN, as Kestra logs them); a multi-line stack trace there is one record.', DEFAULT_CONFIG.stderr_level),
     max_line_bytes: {
       type: 'integer',
       minimum: 16,

@@ -21,7 +21,18 @@ export const ATTR = {
   signal: 'ferry.process.signal',
   pid: 'process.pid',
   commandArgs: 'process.command_args',
+  stacktrace: 'code.stacktrace',
 } as const;
+
+const TRACE_PREFIX = 'Trace: ::{';
+
+/** A line `console.trace()` printed with a marker as its message: the marker, and the stack after it. */
+function consoleTrace(text: string): { marker: string; stack: string } | undefined {
+  if (!text.startsWith(TRACE_PREFIX)) return undefined;
+  const nl = text.indexOf('\n');
+  const first = nl < 0 ? text : text.slice(0, nl);
+  return { marker: first.slice('Trace: '.length), stack: nl < 0 ? '' : text.slice(nl + 1) };
+}
 
 export const SCOPE: InstrumentationScope = { name: 'ferry/stdout_markers', attributes: [] };
 
@@ -112,6 +123,17 @@ export class Converter {
   /** One line → its log records and metric points (the time is when it was read). */
   line(line: Line, origin: Origin, timeNs: bigint = nowNs()): Converted {
     const time = timeNs.toString();
+    const traced = origin === 'stderr' ? consoleTrace(line.text) : undefined;
+    if (traced !== undefined && !line.truncated) {
+      // `console.trace(marker)` (Kestra's logger.trace in Node): the marker, with its stack.
+      const parsed = parseLine(traced.marker);
+      if (parsed.kind === 'marker') {
+        const converted = this.marker(parsed.marker, origin, time);
+        if (traced.stack !== '') for (const r of converted.records) r.attributes.push({ key: ATTR.stacktrace, value: str(traced.stack) });
+        return { ...converted, malformed: false };
+      }
+      if (parsed.kind === 'malformed') return { records: [this.plain(line, origin, time, parsed.error)], points: [], malformed: true };
+    }
     const parsed = parseLine(line.text);
     if (line.truncated) {
       const error = parsed.kind === 'plain' ? undefined : `a marker longer than max_line_bytes (${this.options.maxLineBytes}) was cut`;

@@ -9,13 +9,15 @@ import { getStorage } from '../../extensions/storage.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Scalar, StdoutMarkersConfig } from './config.js';
 import { configSchema, configuredSources, resolveConfig, validate } from './config.js';
-import type { ExitInfo } from './convert.js';
+import type { ExitInfo, Origin } from './convert.js';
 import { ATTR, Converter, nowNs, toKeyValues, toResource } from './convert.js';
 import { FileSource } from './file.js';
+import type { Line } from './lines.js';
 import type { PumpLimits } from './pump.js';
 import { Pump } from './pump.js';
 import type { Source, StreamName } from './sources.js';
 import { CommandSource, StdinSource } from './sources.js';
+import { StackJoiner } from './stack.js';
 import type { TraceContext } from './traceparent.js';
 import { parseTraceparent } from './traceparent.js';
 
@@ -117,12 +119,19 @@ export class StdoutMarkersReceiver implements Receiver {
     });
     this.pump = pump;
     this.source = source;
-    await source.start((line, origin, mark) => {
+    const deliver = (line: Line, origin: Origin, mark?: unknown): void => {
       const converted = converter.line(line, origin);
       if (converted.malformed) markerErrors.inc(labels);
       pump.add(converted.records, converted.points, line.bytes, mark);
+    };
+    // A stack trace on stderr is one record: its lines are held until it ends.
+    const stderr = new StackJoiner(c.max_line_bytes, (line) => deliver(line, 'stderr'));
+    await source.start((line, origin, mark) => {
+      if (origin === 'stderr') stderr.push(line);
+      else deliver(line, origin, mark);
     });
     void source.ended.then(async (exit) => {
+      stderr.flush();
       this.resolveExited(exit);
       if (exit !== undefined) pump.add([converter.exit(exit)], [], 0);
       await pump.drain();

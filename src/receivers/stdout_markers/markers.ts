@@ -39,6 +39,9 @@ export type ParsedLine =
   | { readonly kind: 'marker'; readonly marker: Marker }
   | { readonly kind: 'malformed'; readonly error: string };
 
+/** The top-level keys of a marker, as Kestra's clients write them. */
+export const MARKER_KEYS = ['logs', 'metrics', 'outputs'] as const;
+
 const PLAIN: ParsedLine = { kind: 'plain' };
 /** A line's error text is bounded: a 1 MiB line must not make a 1 MiB attribute twice. */
 const MAX_ERRORS = 5;
@@ -78,6 +81,13 @@ export function parseLine(line: string): ParsedLine {
 /** A parsed marker object → its logs, metrics and outputs, or every problem found (all or nothing). */
 export function parseMarker(obj: Record<string, unknown>): ParsedLine {
   const errors: string[] = [];
+  // A misspelled key (`log`, `Logs`) would otherwise carry a message nobody sees.
+  const unknown = Object.keys(obj).filter((k) => !(MARKER_KEYS as readonly string[]).includes(k));
+  for (const key of unknown.slice(0, MAX_ERRORS)) {
+    const near = MARKER_KEYS.find((k) => k === key.toLowerCase() || k === `${key.toLowerCase()}s` || `${k}s` === key.toLowerCase());
+    errors.push(`unknown key "${clip(key)}"${near ? ` (did you mean "${near}"?)` : ''}: a marker holds only ${MARKER_KEYS.join(', ')}`);
+  }
+  if (unknown.length === 0 && !MARKER_KEYS.some((k) => k in obj)) errors.push(`empty marker: it holds none of ${MARKER_KEYS.join(', ')}`);
   const logs = obj.logs == null ? [] : parseLogs(obj.logs, errors);
   const metrics = obj.metrics == null ? [] : parseMetrics(obj.metrics, errors);
   let outputs: Record<string, JsonValue> | undefined;

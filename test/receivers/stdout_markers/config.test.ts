@@ -38,7 +38,7 @@ describe('stdout_markers config', () => {
       resource: { 'service.name': 'etl', step_id: 'build', attempt: 2 },
       start_at: 'end',
       stdout_level: 'INFO',
-      stderr_level: 'ERROR',
+      stderr_level: 'WARN',
       max_line_bytes: 1_048_576,
       poll_interval: '200ms',
       force_flush_period: '500ms',

@@ -80,10 +80,20 @@ describe('parseLine: markers', () => {
     expect(m.metrics).toEqual([]);
   });
 
-  it('ignores unknown keys, and null logs/metrics/outputs', () => {
-    const m = markerOf(marker({ version: 2, logs: null, metrics: null, outputs: null, extra: { a: 1 } }));
+  it('accepts null logs/metrics/outputs', () => {
+    const m = markerOf(marker({ logs: null, metrics: null, outputs: null }));
     expect(m).toEqual({ logs: [], metrics: [], outputs: undefined });
-    expect(markerOf('::{}::')).toEqual({ logs: [], metrics: [], outputs: undefined });
+  });
+
+  it('refuses a misspelled or unknown top-level key, naming the key and the right one', () => {
+    expect(errorOf('::{"log":[{"level":"ERROR","message":"lost"}]}::')).toBe('unknown key "log" (did you mean "logs"?): a marker holds only logs, metrics, outputs');
+    expect(errorOf('::{"Logs":[{"level":"ERROR","message":"lost"}]}::')).toBe('unknown key "Logs" (did you mean "logs"?): a marker holds only logs, metrics, outputs');
+    expect(errorOf('::{"output":{"a":1}}::')).toBe('unknown key "output" (did you mean "outputs"?): a marker holds only logs, metrics, outputs');
+    expect(errorOf(marker({ version: 2, logs: [{ message: 'x' }] }))).toBe('unknown key "version": a marker holds only logs, metrics, outputs');
+  });
+
+  it('refuses a marker with none of logs, metrics, outputs', () => {
+    expect(errorOf('::{}::')).toBe('empty marker: it holds none of logs, metrics, outputs');
   });
 
   it('trims trailing whitespace and a CR, and keeps all three keys from one line', () => {

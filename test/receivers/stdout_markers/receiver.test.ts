@@ -49,7 +49,7 @@ describe('stdout_markers receiver: command', () => {
     expect(attrs(out[2]?.attributes)['ferry.marker.error']).toMatch(/^invalid JSON/);
     const err = recs.filter((x) => attrs(x.attributes)['log.iostream'] === 'stderr');
     expect(bodies(err)).toEqual(['plain err']);
-    expect(err[0]?.severityNumber).toBe(17);
+    expect(err[0]?.severityNumber).toBe(13);
     const last = recs[recs.length - 1];
     expect(last?.eventName).toBe('process.exit');
     expect(attrs(last?.attributes)).toMatchObject({ 'process.exit.code': 4 });
