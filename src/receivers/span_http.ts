@@ -135,6 +135,10 @@ export class SpanHttpServer {
       case 'bad':
         this.fail(res, 400, body.message);
         return;
+      case 'over-budget':
+        // Not charged here (no byte budget on these receivers yet); kept for the type's sake.
+        this.fail(res, 429, 'too many request bytes in flight; retry later');
+        return;
       case 'ok':
         break;
     }
