@@ -154,7 +154,7 @@ export class SendingQueue {
     if (storageId !== undefined) {
       const storage = getStorage(host, storageId, `exporter ${this.ctx.id} sending_queue`);
       const dir = await storage.directoryFor('exporter', this.ctx.id);
-      const { store, stored, report, unknown } = await PersistentStore.open({ dir, fsync: storage.fsync ?? true, quota: storage.quota });
+      const { store, stored, report, unknown } = await PersistentStore.open({ dir, fsync: storage.fsync ?? true, quota: storage.quota, logger: this.ctx.logger });
       this.store = store;
       for (const s of stored) {
         const size = sizeOf(this.settings.sizer, s.items, s.bytes);
@@ -176,6 +176,7 @@ export class SendingQueue {
       if (report.corruptRegions > 0 || report.tornBytes > 0 || unknown > 0) {
         this.ctx.logger.warn('The queue\'s log had damaged or unreadable records; they were skipped and the rest kept.', {
           ...fields,
+          lost_records: report.lostRecords,
           corrupt_regions: report.corruptRegions,
           corrupt_bytes: report.corruptBytes,
           torn_tail_bytes: report.tornBytes,
