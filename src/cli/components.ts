@@ -12,7 +12,8 @@ export interface ComponentRow {
 export function componentRows(components: Components): ComponentRow[] {
   const rows: ComponentRow[] = [];
   const add = (kind: string, factories: Iterable<AnyFactory>) => {
-    for (const f of factories) {
+    // A factory is in the registry under its deprecated names too: list it once.
+    for (const f of new Set(factories)) {
       rows.push({ kind, type: f.type, signals: 'signals' in f ? [...f.signals] : [], description: f.description });
     }
   };
@@ -26,7 +27,7 @@ export function componentRows(components: Components): ComponentRow[] {
 export function printComponents(components: Components, json: boolean, write: (s: string) => void): void {
   if (json) {
     const withSchema = (kind: string, m: ReadonlyMap<string, AnyFactory>) =>
-      [...m.values()].map((f) => ({ kind, type: f.type, signals: 'signals' in f ? f.signals : [], description: f.description, configSchema: f.configSchema }));
+      [...new Set(m.values())].map((f) => ({ kind, type: f.type, signals: 'signals' in f ? f.signals : [], description: f.description, configSchema: f.configSchema }));
     write(
       JSON.stringify(
         [
