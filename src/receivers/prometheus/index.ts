@@ -1,6 +1,6 @@
 // The `prometheus` receiver: scrapes each target on its own schedule and hands the Collector's
 // OTLP translation of every scrape to the pipeline. A failing target (down, slow, 5xx, too big,
-// malformed) is reported in `up` = 0 and one log line per change of its error; the others go on.
+// malformed) is reported in `up` = 0 and one log line per outage; the others go on.
 import { createHash } from 'node:crypto';
 import type { ComponentContext, Host, Receiver, ReceiverFactory, SignalConsumers } from '../../component.js';
 import type { Consumer } from '../../consumer.js';
@@ -101,7 +101,8 @@ class TargetLoop {
       if (this.stopped) return;
       const message = errorMessage(err);
       resources = this.translator.failed(startedMs, (Date.now() - startedMs) / 1000);
-      if (message !== this.lastError) this.receiver.ctx.logger.warn('Failed to scrape Prometheus endpoint', { ...this.logFields, error: message });
+      // One warning per outage: while the target stays down, further failures go to debug.
+      if (this.lastError === undefined) this.receiver.ctx.logger.warn('Failed to scrape Prometheus endpoint', { ...this.logFields, error: message });
       else this.receiver.ctx.logger.debug('Failed to scrape Prometheus endpoint', { ...this.logFields, error: message });
       this.lastError = message;
     }

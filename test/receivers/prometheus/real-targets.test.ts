@@ -1,5 +1,5 @@
 // `ferry` scrapes a real Prometheus server's own /metrics (Debian's prometheus) and its own
-// self-metrics endpoint (service.telemetry.metrics.address, the Collector's :8888), every 400 ms;
+// self-metrics endpoint (service.telemetry.metrics.address, the Collector's :8888), every second;
 // types, values and labels that arrive at the file exporter are checked against what each served.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,11 +42,11 @@ receivers:
     config:
       scrape_configs:
         - job_name: prometheus
-          scrape_interval: 400ms
+          scrape_interval: 1s
           static_configs:
             - targets: ['${promInstance}']
         - job_name: otel-collector
-          scrape_interval: 400ms
+          scrape_interval: 1s
           static_configs:
             - targets: ['${selfInstance}']
 exporters:

@@ -52,7 +52,7 @@ describe('prometheus receiver over HTTP', () => {
     const address = `127.0.0.1:${(server.address() as { port: number }).port}`;
     const sink = new CollectingConsumer();
     receiver = prometheusReceiver.create(
-      config({ config: { scrape_configs: [{ job_name: 'om', scrape_interval: '100ms', static_configs: [{ targets: [address] }] }] } }),
+      config({ config: { scrape_configs: [{ job_name: 'om', scrape_interval: '500ms', static_configs: [{ targets: [address] }] }] } }),
       testContext('prometheus'),
       { metrics: sink },
     );
