@@ -107,7 +107,7 @@ export const configSchema: SchemaObject = {
     poll_interval: durationSchema('How often the globs are matched and files checked for new data.', DEFAULT_CONFIG.poll_interval),
     fingerprint_size: byteSizeSchema('Bytes of a file’s start that identify it across renames, copies and truncation.', '1kb'),
     max_log_size: byteSizeSchema('Longest entry kept; a longer one is cut and the rest skipped.', '1MiB'),
-    max_concurrent_files: { type: 'integer', minimum: 1, description: 'Most files read at once; more matched files wait (logged).', default: DEFAULT_CONFIG.max_concurrent_files },
+    max_concurrent_files: { type: 'integer', minimum: 1, description: 'Most files open at once; when more match, only the first this many (by path) are read, with a warning.', default: DEFAULT_CONFIG.max_concurrent_files },
     encoding: { type: 'string', description: `Text encoding of the files: ${Object.keys(ENCODINGS).join(', ')}.`, default: DEFAULT_CONFIG.encoding },
     force_flush_period: durationSchema('How long an unfinished entry (a last line without newline, a multiline entry) waits for more before it is sent as it is.', DEFAULT_CONFIG.force_flush_period),
     multiline: {

@@ -245,7 +245,7 @@ export class FileFollower {
     const { fingerprintSize, maxConcurrentFiles, logger } = this.options;
     let paths = await this.matchPaths();
     if (paths.length > maxConcurrentFiles) {
-      if (!this.warnedTooMany) logger.warn('more files match than max_concurrent_files; the rest wait', { matched: paths.length, maxConcurrentFiles });
+      if (!this.warnedTooMany) logger.warn('more files match than max_concurrent_files; only the first ones (by path) are read', { matched: paths.length, maxConcurrentFiles });
       this.warnedTooMany = true;
       paths = paths.slice(0, maxConcurrentFiles);
     }
