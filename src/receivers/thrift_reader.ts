@@ -1,14 +1,25 @@
 // Reading Thrift with the Apache `thrift` library's binary and compact protocol readers: the
 // struct walking its generated code would do (fields by id and type, unknown ones skipped,
 // required ones checked), shared by the Jaeger and Zipkin v1 decoders.
+import { createRequire } from 'node:module';
 import Long from 'long';
-import thrift from 'thrift';
+import type * as Thrift from 'thrift';
 import type { TProtocol } from 'thrift';
 import { SpanDecodeError } from './span_http.js';
 
 export type ThriftProtocol = 'binary' | 'compact';
 
-const { TBinaryProtocol, TCompactProtocol, TFramedTransport } = thrift;
+let lib: typeof Thrift | undefined;
+
+/**
+ * The thrift library, loaded on first use: it costs ~12 MiB of RSS and a quarter of a second
+ * (its index loads every transport, WebSocket included), so only configurations with a Thrift
+ * protocol pay for it (the jaeger receiver loads it at start; Zipkin v1 Thrift on first request).
+ */
+export function loadThrift(): typeof Thrift {
+  lib ??= createRequire(import.meta.url)('thrift') as typeof Thrift;
+  return lib;
+}
 
 // Thrift wire types (Thrift.Type).
 export const T = { STOP: 0, BOOL: 2, DOUBLE: 4, I16: 6, I32: 8, I64: 10, STRING: 11, STRUCT: 12, LIST: 15 } as const;
@@ -19,6 +30,7 @@ interface Int64Like {
 }
 
 export function protocolFor(kind: ThriftProtocol, body: Buffer): TProtocol {
+  const { TBinaryProtocol, TCompactProtocol, TFramedTransport } = loadThrift();
   const transport = new TFramedTransport(body);
   return kind === 'binary' ? new TBinaryProtocol(transport) : new TCompactProtocol(transport);
 }

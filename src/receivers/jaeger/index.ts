@@ -11,6 +11,7 @@ import { SpanDecodeError, SpanHttpServer } from '../span_http.js';
 import type { JaegerReceiverConfig } from './config.js';
 import { configSchema, resolveJaegerGrpc, resolveThriftHttp, resolveUdp, validate } from './config.js';
 import type { JaegerGrpcOptions, JaegerGrpcServer } from './grpc.js';
+import { loadThrift } from '../thrift_reader.js';
 import { decodeThriftBatch } from './thrift.js';
 import { jaegerToOtlp } from './translate.js';
 import { JaegerUdpServer } from './udp.js';
@@ -73,6 +74,7 @@ export class JaegerReceiver implements Receiver {
 
   async start(_host: Host): Promise<void> {
     try {
+      if (this.http !== undefined || this.udp.size > 0) loadThrift();
       if (this.grpcOptions) {
         await loadGrpc();
         const { JaegerGrpcServer } = await import('./grpc.js');
