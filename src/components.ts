@@ -26,6 +26,8 @@ import { filterProcessor } from './processors/filter/index.js';
 import { memoryLimiterProcessor } from './processors/memory_limiter/index.js';
 import { resourceProcessor } from './processors/resource/index.js';
 import { transformProcessor } from './processors/transform/index.js';
+import { cumulativeToDeltaProcessor } from './processors/cumulative_to_delta/index.js';
+import { resourceDetectionProcessor } from './processors/resource_detection/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
 import { stdoutMarkersReceiver } from './receivers/stdout_markers/index.js';
 
@@ -53,6 +55,8 @@ export const components: Components = {
     attributesProcessor as ProcessorFactory,
     filterProcessor as ProcessorFactory,
     transformProcessor as ProcessorFactory,
+    cumulativeToDeltaProcessor as ProcessorFactory,
+    resourceDetectionProcessor as ProcessorFactory,
   ]),
   exporters: byType<ExporterFactory>([
     otlpExporter as ExporterFactory,
