@@ -164,7 +164,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const configPath = path.join(dir, 'config.yaml');
     // A free port can be taken by another process before Ferry binds it: try fresh ones.
     for (let attempt = 1; ; attempt++) {
-      writeFileSync(configPath, ferryConfig(ports, options.withResource, scenario.load.kind === 'max'));
+      writeFileSync(configPath, ferryConfig(ports, options.withResource, scenario.load.kind === 'max', scenario.transform ?? false));
       try {
         ferry = await startFerry(configPath, options.profileDir, scenario.nodeArgs ? { env: {}, nodeArgs: scenario.nodeArgs } : ferryLaunch());
         break;

@@ -34,6 +34,8 @@ export interface Scenario {
   readonly soak?: boolean;
   /** Node flags for the Ferry process instead of the environment and node flags of ferry's `#!` line (a deployment knob measured on its own). */
   readonly nodeArgs?: readonly string[];
+  /** Put a transform processor with three OTTL statements in the pipeline (records per CPU-second through OTTL). */
+  readonly transform?: boolean;
   readonly targets: Targets;
 }
 
@@ -50,6 +52,7 @@ const steadyTargets: Targets = { maxCpuPercent: 8, maxRssMiB: 100, maxP99Ms: BAT
 
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'logs-http-protobuf-max', signal: 'logs', protocol: 'http', encoding: 'protobuf', gzip: false, load: SATURATE, quick: true, targets: { minPerCpuSecond: 150_000, minCeilingFraction: 0.7 } },
+  { name: 'logs-http-protobuf-transform-max', signal: 'logs', protocol: 'http', encoding: 'protobuf', gzip: false, load: SATURATE, quick: false, transform: true, targets: {} },
   { name: 'logs-http-protobuf-gzip-max', signal: 'logs', protocol: 'http', encoding: 'protobuf', gzip: true, load: SATURATE, quick: false, targets: {} },
   { name: 'logs-http-json-max', signal: 'logs', protocol: 'http', encoding: 'json', gzip: false, load: SATURATE, quick: false, targets: {} },
   { name: 'logs-grpc-max', signal: 'logs', protocol: 'grpc', encoding: 'protobuf', gzip: false, load: SATURATE, quick: false, targets: {} },
@@ -100,8 +103,8 @@ export interface FerryPorts {
  * once its batch is queued, and a closed loop measures how fast 1000 queued batches of 8192
  * items fill memory, not what Ferry delivers. At a steady rate the queue keeps its defaults.
  */
-export function ferryConfig(ports: FerryPorts, withResource: boolean, saturating: boolean): string {
-  const processors = withResource ? '[batch, resource]' : '[batch]';
+export function ferryConfig(ports: FerryPorts, withResource: boolean, saturating: boolean, transform = false): string {
+  const processors = `[batch${withResource ? ', resource' : ''}${transform ? ', transform' : ''}]`;
   const pipeline = (signal: string): string => `    ${signal}:\n      receivers: [otlp]\n      processors: ${processors}\n      exporters: [otlphttp]\n`;
   return [
     'receivers:',
@@ -114,6 +117,10 @@ export function ferryConfig(ports: FerryPorts, withResource: boolean, saturating
     'processors:',
     '  batch: {}',
     ...(withResource ? ['  resource:', '    attributes:', '      - key: deployment.environment.name', '        value: bench', '        action: upsert'] : []),
+    // Three OTTL statements touching every log record: set, replace_pattern, delete_key.
+    ...(transform
+      ? ['  transform:', '    log_statements:', '      - set(log.attributes["bench.stage"], "transformed")', '      - replace_pattern(log.body, "[0-9]+", "N")', '      - delete_key(log.attributes, "http.user_agent")']
+      : []),
     'exporters:',
     '  otlphttp:',
     `    endpoint: http://127.0.0.1:${ports.sink}`,
