@@ -12,7 +12,8 @@ export interface ComponentRow {
 export function componentRows(components: Components): ComponentRow[] {
   const rows: ComponentRow[] = [];
   const add = (kind: string, factories: Iterable<AnyFactory>) => {
-    for (const f of factories) {
+    // A factory registered under deprecated names too appears once, under its current type.
+    for (const f of new Set(factories)) {
       rows.push({ kind, type: f.type, signals: signalsOf(f), description: f.description });
     }
   };
@@ -34,7 +35,7 @@ function signalsOf(f: AnyFactory): string[] {
 export function printComponents(components: Components, json: boolean, write: (s: string) => void): void {
   if (json) {
     const withSchema = (kind: string, m: ReadonlyMap<string, AnyFactory>) =>
-      [...m.values()].map((f) => ({ kind, type: f.type, signals: signalsOf(f), description: f.description, configSchema: f.configSchema }));
+      [...new Set(m.values())].map((f) => ({ kind, type: f.type, signals: signalsOf(f), description: f.description, configSchema: f.configSchema }));
     write(
       JSON.stringify(
         [
