@@ -313,7 +313,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   try {
     ports.sink = ((await sink.next('ready')) as { port: number }).port;
     const launchOf = (): FerryStart & { describe: string } => {
-      const c = ferryLaunchConfig(setup, ports, dir, REPO_ROOT, options.withResource, scenario.load.kind === 'max');
+      const c = ferryLaunchConfig(setup, ports, dir, REPO_ROOT, options.withResource, scenario.load.kind === 'max', scenario.transform ?? false);
       if (c.write) writeFileSync(c.write.path, c.write.text);
       const node = scenario.nodeArgs ? { env: {}, nodeArgs: scenario.nodeArgs } : ferryLaunch();
       return { args: c.args, env: { ...node.env, ...c.env }, nodeArgs: node.nodeArgs, describe: c.describe };

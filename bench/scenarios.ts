@@ -63,6 +63,8 @@ export interface Scenario {
   readonly soak?: boolean;
   /** Node flags for the Ferry process instead of the environment and node flags of ferry's `#!` line (a deployment knob measured on its own). */
   readonly nodeArgs?: readonly string[];
+  /** Put a transform processor with three OTTL statements in the pipeline (records per CPU-second through OTTL). */
+  readonly transform?: boolean;
   readonly targets: Targets;
 }
 
@@ -133,6 +135,7 @@ function sdkScenarios(): Scenario[] {
 
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'logs-http-protobuf-max', signal: 'logs', protocol: 'http', encoding: 'protobuf', gzip: false, load: SATURATE, quick: true, targets: { minPerCpuSecond: 150_000, minCeilingFraction: 0.7 } },
+  { name: 'logs-http-protobuf-transform-max', signal: 'logs', protocol: 'http', encoding: 'protobuf', gzip: false, load: SATURATE, quick: false, transform: true, targets: {} },
   { name: 'logs-http-protobuf-gzip-max', signal: 'logs', protocol: 'http', encoding: 'protobuf', gzip: true, load: SATURATE, quick: false, targets: {} },
   { name: 'logs-http-json-max', signal: 'logs', protocol: 'http', encoding: 'json', gzip: false, load: SATURATE, quick: false, targets: {} },
   { name: 'logs-grpc-max', signal: 'logs', protocol: 'grpc', encoding: 'protobuf', gzip: false, load: SATURATE, quick: false, targets: {} },
@@ -219,7 +222,7 @@ export interface FerryLaunchConfig {
  * The Ferry configuration of `setup`. `dir` holds the generated config file and the persistent
  * queue's directory (on the real disk: fsync means something there, unlike on a tmpfs).
  */
-export function ferryLaunchConfig(setup: FerrySetup, ports: FerryPorts, dir: string, repoRoot: string, withResource: boolean, saturating: boolean): FerryLaunchConfig {
+export function ferryLaunchConfig(setup: FerrySetup, ports: FerryPorts, dir: string, repoRoot: string, withResource: boolean, saturating: boolean, transform = false): FerryLaunchConfig {
   const configPath = path.join(dir, 'config.yaml');
   if (setup === 'sidecar') {
     return {
@@ -240,7 +243,7 @@ export function ferryLaunchConfig(setup: FerrySetup, ports: FerryPorts, dir: str
     };
   }
   if (setup === 'bench') {
-    return { args: ['--config', configPath], env: {}, write: { path: configPath, text: ferryConfig(ports, withResource, saturating) }, describe: `otlp → batch${withResource ? ' → resource' : ''} → otlphttp` };
+    return { args: ['--config', configPath], env: {}, write: { path: configPath, text: ferryConfig(ports, withResource, saturating, transform) }, describe: `otlp → batch${withResource ? ' → resource' : ''}${transform ? ' → transform' : ''} → otlphttp` };
   }
   const persistent = setup === 'persistent';
   const pipeline = (signal: string): string => `    ${signal}:
@@ -284,8 +287,8 @@ export function ferryLaunchConfig(setup: FerrySetup, ports: FerryPorts, dir: str
  * answered once its batch is queued, and a closed loop measures how fast 1000 queued batches
  * of 8192 items fill memory, not what Ferry delivers. At a steady rate the queue keeps its defaults.
  */
-export function ferryConfig(ports: Omit<FerryPorts, 'health'>, withResource: boolean, saturating: boolean): string {
-  const processors = withResource ? '[batch, resource]' : '[batch]';
+export function ferryConfig(ports: Omit<FerryPorts, 'health'>, withResource: boolean, saturating: boolean, transform = false): string {
+  const processors = `[batch${withResource ? ', resource' : ''}${transform ? ', transform' : ''}]`;
   const pipeline = (signal: string): string => `    ${signal}:\n      receivers: [otlp]\n      processors: ${processors}\n      exporters: [otlphttp]\n`;
   return [
     'receivers:',
@@ -298,6 +301,10 @@ export function ferryConfig(ports: Omit<FerryPorts, 'health'>, withResource: boo
     'processors:',
     '  batch: {}',
     ...(withResource ? ['  resource:', '    attributes:', '      - key: deployment.environment.name', '        value: bench', '        action: upsert'] : []),
+    // Three OTTL statements touching every log record: set, replace_pattern, delete_key.
+    ...(transform
+      ? ['  transform:', '    log_statements:', '      - set(log.attributes["bench.stage"], "transformed")', '      - replace_pattern(log.body, "[0-9]+", "N")', '      - delete_key(log.attributes, "http.user_agent")']
+      : []),
     'exporters:',
     '  otlphttp:',
     `    endpoint: http://127.0.0.1:${ports.sink}`,

@@ -33,6 +33,8 @@ import { filterProcessor } from './processors/filter/index.js';
 import { memoryLimiterProcessor } from './processors/memory_limiter/index.js';
 import { resourceProcessor } from './processors/resource/index.js';
 import { transformProcessor } from './processors/transform/index.js';
+import { cumulativeToDeltaProcessor } from './processors/cumulative_to_delta/index.js';
+import { resourceDetectionProcessor } from './processors/resource_detection/index.js';
 import { otlpReceiver } from './receivers/otlp/index.js';
 import { prometheusReceiver } from './receivers/prometheus/index.js';
 import { httpCheckReceiver } from './receivers/http_check/index.js';
@@ -76,6 +78,8 @@ export const components: Components = {
     attributesProcessor as ProcessorFactory,
     filterProcessor as ProcessorFactory,
     transformProcessor as ProcessorFactory,
+    cumulativeToDeltaProcessor as ProcessorFactory,
+    resourceDetectionProcessor as ProcessorFactory,
   ]),
   exporters: byType<ExporterFactory>([
     otlpExporter as ExporterFactory,

@@ -187,7 +187,8 @@ export function buildGraph(config: ResolvedConfig, env: GraphEnv, reuse: Reuse =
     for (const id of p.exporters) if (connectorConfigs.has(id)) for (const q of config.pipelines) if (q.receivers.includes(id)) visit(q);
     postOrder.push(p.id);
   };
-  for (const p of config.pipelines) visit(p);
+  // Visited last to first, so that pipelines no connector joins keep their configured order.
+  for (const p of [...config.pipelines].reverse()) visit(p);
   for (const p of config.pipelines) buildPipeline(p);
   const pipelines = postOrder.reverse().map((id) => mustGet(built, id, 'pipeline'));
 
