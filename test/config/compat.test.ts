@@ -100,4 +100,43 @@ ${PIPELINE.replace('      exporters', '      processors: [batch]\n      exporter
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatchObject({ path: 'processors.batch.timeout', message: 'must be >= 0, got the number -5' });
   });
+
+  it('accepts documented keys Ferry cannot honour, with a warning that says so (not "unknown key")', async () => {
+    const r = await load(`
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:4317
+        read_buffer_size: 524288
+exporters:
+  prometheus_remote_write:
+    endpoint: http://127.0.0.1:9090/api/v1/write
+    protobuf_message: io.prometheus.write.v2.Request
+    wal:
+      directory: /var/lib/otelcol/prw
+    remote_write_queue:
+      include_metadata_keys: [tenant]
+  otlp_grpc:
+    endpoint: 127.0.0.1:4317
+    compression: zstd
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [prometheus_remote_write, otlp_grpc]
+`);
+    expect(r.errors).toEqual([]);
+    const warned = r.warnings.map((w) => w.split(': ')[1]);
+    expect(warned).toEqual(
+      expect.arrayContaining([
+        'receivers.otlp.protocols.grpc.read_buffer_size',
+        'exporters.prometheus_remote_write.protobuf_message',
+        'exporters.prometheus_remote_write.wal',
+        'exporters.prometheus_remote_write.remote_write_queue.include_metadata_keys',
+        'exporters.otlp_grpc.compression',
+      ]),
+    );
+    expect(r.warnings.join('\n')).toContain('grpc-js compresses gRPC messages with gzip or deflate only, so Ferry sends gzip instead of zstd');
+  });
 });

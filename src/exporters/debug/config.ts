@@ -14,6 +14,8 @@ export interface DebugConfig {
   use_internal_logger: boolean;
   /** The `logging` exporter's older key: debug → detailed, info → normal, warn/error → basic. Overrides verbosity. */
   loglevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** With use_internal_logger false: where to write, "stdout", "stderr" or file paths. */
+  output_paths?: string[];
 }
 
 /** The verbosity the retired `logging` exporter's loglevel meant. */
@@ -59,6 +61,12 @@ export const configSchema: SchemaObject = {
       default: DEFAULT_DEBUG_CONFIG.use_internal_logger,
       description:
         "true: lines are formatted like the collector's own log (timestamp, level, component fields); false: bare text. Both go to stdout.",
+    },
+    output_paths: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      minItems: 1,
+      description: 'With use_internal_logger: false, where the output goes: "stdout", "stderr" or file paths (appended to). Unset: stdout. With the internal logger it follows the collector log (stdout).',
     },
     loglevel: {
       type: 'string',

@@ -1,5 +1,6 @@
 // The debug exporter: prints each batch to stdout, as a count line (basic), one line
 // per item (normal) or every field (detailed), in the OpenTelemetry Collector's formats.
+import { createWriteStream } from 'node:fs';
 import type { ComponentContext, Exporter, ExporterFactory } from '../../component.js';
 import type { Batch } from '../../pdata/batch.js';
 import { countItems } from '../../pdata/batch.js';
@@ -74,6 +75,17 @@ class Sampler {
   }
 }
 
+/** The Collector's output_paths (only without the internal logger): stdout, stderr, or files appended to. */
+function outputFor(config: DebugConfig): { out: DebugOutput; close(): Promise<void> } {
+  const paths = config.use_internal_logger ? ['stdout'] : (config.output_paths ?? ['stdout']);
+  const files = paths.filter((p) => p !== 'stdout' && p !== 'stderr').map((p) => ({ p, stream: createWriteStream(p, { flags: 'a' }) }));
+  const sinks: DebugOutput[] = paths.map((p) => (p === 'stdout' ? process.stdout : p === 'stderr' ? process.stderr : (files.find((f) => f.p === p)?.stream as DebugOutput)));
+  return {
+    out: sinks.length === 1 ? (sinks[0] as DebugOutput) : { write: (text: string) => sinks.forEach((s) => s.write(text)) },
+    close: () => Promise.all(files.map((f) => new Promise<void>((resolve) => f.stream.end(() => resolve())))).then(() => undefined),
+  };
+}
+
 export interface DebugExporterOptions {
   /** Defaults to process.stdout. */
   readonly out?: DebugOutput;
@@ -84,7 +96,8 @@ export interface DebugExporterOptions {
 export function createDebugExporter(partial: Partial<DebugConfig>, ctx: ComponentContext, options: DebugExporterOptions = {}): Exporter {
   const config: DebugConfig = { ...DEFAULT_DEBUG_CONFIG, ...partial };
   if (config.loglevel !== undefined) config.verbosity = VERBOSITY_OF_LOGLEVEL[config.loglevel];
-  const out = options.out ?? process.stdout;
+  const output = options.out === undefined ? outputFor(config) : { out: options.out, close: async () => undefined };
+  const out = output.out;
   const now = options.now ?? Date.now;
   const sampler = new Sampler(config.sampling_initial, config.sampling_thereafter, now);
   const metrics = ctx.telemetry.forExporter(ctx.id);
@@ -116,7 +129,9 @@ export function createDebugExporter(partial: Partial<DebugConfig>, ctx: Componen
       }
       metrics.sent(batch.signal, items);
     },
-    async shutdown() {},
+    async shutdown() {
+      await output.close();
+    },
   };
 }
 

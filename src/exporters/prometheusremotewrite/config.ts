@@ -13,6 +13,7 @@ export interface RemoteWriteQueueConfig {
   enabled?: boolean;
   queue_size?: number;
   num_consumers?: number;
+  include_metadata_keys?: string[];
 }
 
 export interface PrometheusRemoteWriteConfig {
@@ -34,6 +35,8 @@ export interface PrometheusRemoteWriteConfig {
   remote_write_queue?: RemoteWriteQueueConfig;
   idle_conn_timeout: string;
   disable_keep_alives: boolean;
+  protobuf_message?: 'prometheus.WriteRequest' | 'io.prometheus.write.v2.Request';
+  wal?: { directory?: string; buffer_size?: number; truncate_frequency?: string; lag_record_frequency?: number };
 }
 
 /** The Collector's defaults for this exporter (factory.go). */
@@ -124,6 +127,29 @@ export const configSchema: SchemaObject = {
         enabled: { type: 'boolean', description: 'Queue batches (default true).' },
         queue_size: { type: 'integer', minimum: 1, description: 'Batches the queue holds (default 10000).' },
         num_consumers: { type: 'integer', minimum: 1, description: 'Requests of one batch sent at the same time (default 5).' },
+        include_metadata_keys: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Accepted for Collector configurations: Ferry does not split the queue by request metadata, so it has no effect (ferry validate warns).',
+        },
+      },
+    },
+    protobuf_message: {
+      type: 'string',
+      enum: ['prometheus.WriteRequest', 'io.prometheus.write.v2.Request'],
+      default: 'prometheus.WriteRequest',
+      description: 'The remote-write message: prometheus.WriteRequest (Remote-Write 1.0). io.prometheus.write.v2.Request (2.0) is accepted but Ferry sends 1.0, which every 2.0 receiver also takes (ferry validate warns).',
+    },
+    wal: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        "The Collector's write-ahead log. Ferry has none: it is accepted and has no effect (ferry validate warns); for durability give sending_queue a storage (file_storage extension).",
+      properties: {
+        directory: { type: 'string', description: 'Has no effect in Ferry.' },
+        buffer_size: { type: 'integer', minimum: 0, description: 'Has no effect in Ferry.' },
+        truncate_frequency: durationSchema('Has no effect in Ferry.'),
+        lag_record_frequency: { type: 'integer', minimum: 0, description: 'Has no effect in Ferry.' },
       },
     },
     idle_conn_timeout: durationSchema('How long an idle keep-alive connection stays open.', '90s'),
@@ -146,6 +172,16 @@ export function requestParallelism(config: PrometheusRemoteWriteConfig): number 
 
 export function validate(config: PrometheusRemoteWriteConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const warn = (path: string, message: string, fix: string): void => void problems.push({ path, message, fix, severity: 'warning' });
+  if (config.protobuf_message === 'io.prometheus.write.v2.Request') {
+    warn('protobuf_message', 'Ferry sends Remote-Write 1.0 (prometheus.WriteRequest), not 2.0; receivers of 2.0 also take 1.0', 'write protobuf_message: prometheus.WriteRequest to silence this warning');
+  }
+  if (config.wal !== undefined) {
+    warn('wal', 'Ferry has no remote-write WAL, so wal has no effect', 'remove wal; for durability set sending_queue.storage to a file_storage extension');
+  }
+  if (config.remote_write_queue?.include_metadata_keys !== undefined && config.remote_write_queue.include_metadata_keys.length > 0) {
+    warn('remote_write_queue.include_metadata_keys', 'Ferry does not split the queue by request metadata, so include_metadata_keys has no effect', 'remove it to silence this warning');
+  }
   if (!config.endpoint) {
     problems.push({
       path: 'endpoint',

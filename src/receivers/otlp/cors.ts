@@ -50,7 +50,7 @@ export class Cors {
   }
 
   /** Answer an OPTIONS preflight: 204, with the allow headers only when the request may proceed. */
-  preflight(req: IncomingMessage, res: ServerResponse): void {
+  preflight(req: IncomingMessage, res: ServerResponse, allowedMethod = 'POST'): void {
     res.appendHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
     const origin = this.allowedOrigin(req);
     const method = (req.headers['access-control-request-method'] ?? '').toUpperCase();
@@ -59,9 +59,9 @@ export class Cors {
       .map((h) => h.trim().toLowerCase())
       .filter((h) => h !== '');
     const headersOk = this.anyHeader || requested.every((h) => this.headers.has(h));
-    if (origin !== undefined && method === 'POST' && headersOk) {
+    if (origin !== undefined && method === allowedMethod && headersOk) {
       this.allowOrigin(res, origin);
-      res.setHeader('access-control-allow-methods', 'POST');
+      res.setHeader('access-control-allow-methods', allowedMethod);
       if (requested.length > 0) res.setHeader('access-control-allow-headers', requested.join(', '));
       if (this.config.maxAge !== undefined && this.config.maxAge > 0) res.setHeader('access-control-max-age', String(this.config.maxAge));
     }

@@ -326,3 +326,18 @@ describe('debug exporter', () => {
     expect(points?.values).toEqual([{ labels: { exporter: 'debug' }, value: 5 }]);
   });
 });
+
+describe('debug exporter output_paths', () => {
+  it('writes to the files in output_paths when use_internal_logger is false', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-debug-'));
+    const a = join(dir, 'a.log');
+    const b = join(dir, 'b.log');
+    const exp = createDebugExporter({ use_internal_logger: false, output_paths: [a, b] }, testContext('debug', 'exporter'));
+    await exp.consume(logsBatch());
+    await exp.shutdown();
+    for (const f of [a, b]) expect(readFileSync(f, 'utf8')).toBe('Logs\t{"resource logs": 1, "log records": 2}\n');
+  });
+});
