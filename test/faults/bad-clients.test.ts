@@ -83,6 +83,8 @@ receivers:
     protocols:
       http:
         endpoint: 127.0.0.1:${patientPort}
+        # Above the default cap (4096): this receiver is the one that holds 10,000 idle connections.
+        max_connections: 12000
 exporters:
   file:
     path: ${out}
