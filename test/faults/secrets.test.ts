@@ -47,7 +47,7 @@ service:
 describe('secrets never printed', () => {
   it('ferry validate: a password written as digits and a header value are not echoed', async () => {
     const path = writeConfig(await config(PASSWORD));
-    const r = await runFerryToEnd(['validate', '--config', path, '--set', `exporters::otlphttp::headers::x-token=${SET_TOKEN}`, '--set', 'exporters::otlphttp::timeout=87654321']);
+    const r = await runFerryToEnd(['validate', '--config', path, '--set', `exporters::otlphttp::headers::x-token=${SET_TOKEN}`, '--set', 'exporters::otlphttp::timeout=87654321ab']);
     const out = r.stdout + r.stderr;
     expect(r.code).not.toBe(0);
     // The errors are there, naming the paths, with the values hidden.

@@ -259,7 +259,7 @@ describe('otlphttp config', () => {
 
   it('takes sending_queue with the Collector\'s keys and defaults, and refuses unknown keys in it', () => {
     const cfg = withDefaults<OtlpHttpConfig>(configSchema, { endpoint: 'http://x', sending_queue: { storage: 'file_storage/q' } });
-    expect(cfg.sending_queue).toEqual({ enabled: true, num_consumers: 10, queue_size: 1000, sizer: 'requests', block_on_overflow: true, wait_for_result: false, storage: 'file_storage/q' });
+    expect(cfg.sending_queue).toEqual({ enabled: true, num_consumers: 10, queue_size: 1000, sizer: 'requests', block_on_overflow: true, wait_for_result: false, max_memory_mib: 128, when_full: 'refuse', storage: 'file_storage/q' });
     expect(() => withDefaults(configSchema, { endpoint: 'http://x', sending_queue: { queue_sise: 5 } })).toThrow(/additionalProperties/);
   });
 });
