@@ -1,5 +1,5 @@
 // A persistent sending queue across `kill -9`, with real processes: Ferry (otlp receiver →
-// batch → otlphttp with sending_queue.storage) accepts records while its backend is down or
+// otlphttp with sending_queue {storage, batch}) accepts records while its backend is down or
 // slow, is killed, restarts, and every accepted record arrives; duplicates only from the batches in flight.
 import { createServer, type Server } from 'node:http';
 import { rmSync } from 'node:fs';
@@ -106,9 +106,6 @@ receivers:
     protocols:
       http:
         endpoint: 127.0.0.1:${receiverPort}
-processors:
-  batch:
-    timeout: 20ms
 exporters:
   otlphttp:
     endpoint: http://127.0.0.1:${backendPort}
@@ -119,6 +116,10 @@ exporters:
     sending_queue:
       storage: file_storage/q
       num_consumers: ${NUM_CONSUMERS}
+      # Batching in the queue: each request stays durable in the log until its batch is delivered
+      # (a batch processor in front would answer from memory, which a kill -9 loses).
+      batch:
+        flush_timeout: 20ms
 service:
   extensions: [file_storage/q]
   telemetry:
@@ -127,7 +128,6 @@ service:
   pipelines:
     logs:
       receivers: [otlp]
-      processors: [batch]
       exporters: [otlphttp]
 `,
     dir,
