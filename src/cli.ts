@@ -20,6 +20,7 @@ import { watchFiles } from './service/watch.js';
 import { createLogger } from './telemetry/logger.js';
 import { printComponents } from './cli/components.js';
 import { runExec } from './cli/exec.js';
+import { runTop } from './cli/top.js';
 import { routeGrpcLogs } from './telemetry/grpc-log.js';
 import { VERSION } from './version.js';
 
@@ -44,6 +45,8 @@ Usage:
   ferry components [--json]                        list receivers, processors, exporters, extensions
   ferry exec [OPTIONS] -- CMD [ARGS]...            run CMD, ship its output (::{json}:: markers) as
                                                    logs and metrics, exit with its code (ferry exec --help)
+  ferry top [--metrics-url URL] [--once --json]    live view of a running Ferry: items in/out per second,
+                                                   refused, dropped, queue fill per component (ferry top --help)
 
 Options:
   -c, --config SOURCE      a configuration file, or file:PATH, env:VAR, yaml:KEY::SUB: VALUE;
@@ -185,6 +188,7 @@ function configFilePath(source: string): string[] {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'exec') return runExec(argv.slice(1));
+  if (argv[0] === 'top') return runTop(argv.slice(1));
   let args;
   try {
     args = parseCli(argv);
