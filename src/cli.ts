@@ -13,6 +13,7 @@ import { components } from './components.js';
 import { formatConfigErrors, loadConfig } from './config/index.js';
 import type { ResolvedConfig } from './config/types.js';
 import { errorMessage } from './consumer.js';
+import { nearest } from './config/suggest.js';
 import { parseDuration } from './config/units.js';
 import { createReloader } from './service/reloader.js';
 import { Service } from './service/service.js';
@@ -75,6 +76,8 @@ interface CliArgs {
 
 class UsageError extends Error {}
 
+const CLI_OPTIONS = ['config', 'set', 'json', 'shutdown-timeout', 'watch-config', 'help', 'version'];
+
 function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
   let parsed;
   try {
@@ -92,7 +95,10 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
       },
     });
   } catch (err) {
-    throw new UsageError(errorMessage(err));
+    // "Unknown option '--confg'": say which one was meant.
+    const unknown = /Unknown option '(--?[^']+)'/.exec(errorMessage(err))?.[1];
+    const near = unknown?.startsWith('--') ? nearest(unknown.slice(2).split('=')[0] ?? '', CLI_OPTIONS) : undefined;
+    throw new UsageError(near === undefined ? errorMessage(err) : `unknown option "${unknown}": did you mean --${near}?`);
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
@@ -106,7 +112,7 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
   if (sources.length === 0) sources.push({ name: 'embedded:default.yaml', text: readFileSync(DEFAULT_CONFIG, 'utf8') });
   for (const s of values.set ?? []) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set "${s}": expected KEY=VALUE, such as exporters::debug::verbosity=detailed`);
+    if (eq <= 0) throw new UsageError(`--set "${s}": no "=": write --set KEY=VALUE, with :: between the levels of KEY, such as --set exporters::debug::verbosity=detailed`);
     sources.push(`yaml:${s.slice(0, eq)}: ${s.slice(eq + 1)}`);
   }
   let shutdownTimeoutMs = 10_000;
