@@ -71,4 +71,15 @@ describe('messages a newcomer can act on', () => {
     expect(run.stderr).toContain('receivers.otlp.protocols.endpoint: unknown key "endpoint" at this level, but receivers.otlp.protocols.grpc.endpoint and receivers.otlp.protocols.http.endpoint are known keys: check its indentation');
     expect(run.stderr).toContain('indent "endpoint:" two more spaces, under "grpc:" or "http:"');
   }, 30_000);
+
+  it('pipeline keys written where pipeline ids go get one message each about indentation, nothing contradictory', async () => {
+    const yaml = `receivers:\n  otlp:\n    protocols:\n      http:\nexporters:\n  debug:\nservice:\n  pipelines:\n    logs:\n    receivers: [otlp]\n    exporters: [debug]\n`;
+    const run = await ferry(['validate', '--config', writeConfig(yaml)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('invalid configuration (2 errors)');
+    expect(run.stderr).toContain('service.pipelines.receivers: "receivers" is a key of a pipeline, written where pipeline ids go: check its indentation (fix: indent "receivers:" two more spaces, under "logs:")');
+    expect(run.stderr).toContain('service.pipelines.exporters: "exporters" is a key of a pipeline, written where pipeline ids go: check its indentation');
+    expect(run.stderr).not.toContain('must be a map');
+    expect(run.stderr).not.toContain('has no receivers');
+  }, 30_000);
 });
