@@ -14,6 +14,7 @@ import { formatConfigErrors, loadConfig } from './config/index.js';
 import { setFlagSource } from './config/load.js';
 import type { ResolvedConfig } from './config/types.js';
 import { errorMessage } from './consumer.js';
+import { nearest } from './config/suggest.js';
 import { parseDuration } from './config/units.js';
 import { createReloader } from './service/reloader.js';
 import { Service } from './service/service.js';
@@ -21,6 +22,7 @@ import { watchFiles } from './service/watch.js';
 import { createLogger } from './telemetry/logger.js';
 import { printComponents } from './cli/components.js';
 import { runExec } from './cli/exec.js';
+import { runTop } from './cli/top.js';
 import { routeGrpcLogs } from './telemetry/grpc-log.js';
 import { VERSION } from './version.js';
 
@@ -47,6 +49,8 @@ Usage:
                                                    a JSON Schema of a whole config file, for editors
   ferry exec [OPTIONS] -- CMD [ARGS]...            run CMD, ship its output (::{json}:: markers) as
                                                    logs and metrics, exit with its code (ferry exec --help)
+  ferry top [--metrics-url URL] [--once --json]    live view of a running Ferry: items in/out per second,
+                                                   refused, dropped, queue fill per component (ferry top --help)
 
 Options:
   -c, --config SOURCE      a configuration file, or file:PATH, env:VAR, yaml:KEY::SUB: VALUE;
@@ -77,6 +81,8 @@ interface CliArgs {
 
 class UsageError extends Error {}
 
+const CLI_OPTIONS = ['config', 'set', 'json', 'shutdown-timeout', 'watch-config', 'help', 'version'];
+
 function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
   let parsed;
   try {
@@ -95,7 +101,10 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
       },
     });
   } catch (err) {
-    throw new UsageError(errorMessage(err));
+    // "Unknown option '--confg'": say which one was meant.
+    const unknown = /Unknown option '(--?[^']+)'/.exec(errorMessage(err))?.[1];
+    const near = unknown?.startsWith('--') ? nearest(unknown.slice(2).split('=')[0] ?? '', CLI_OPTIONS) : undefined;
+    throw new UsageError(near === undefined ? errorMessage(err) : `unknown option "${unknown}": did you mean --${near}?`);
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
@@ -191,6 +200,7 @@ function configFilePath(source: string): string[] {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'exec') return runExec(argv.slice(1));
+  if (argv[0] === 'top') return runTop(argv.slice(1));
   let args;
   try {
     args = parseCli(argv);

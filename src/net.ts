@@ -12,6 +12,16 @@ export function splitHostPort(endpoint: string, defaultPort: number): { host: st
   return { host: host === '' ? '0.0.0.0' : host === 'localhost' ? '127.0.0.1' : host, port };
 }
 
+/** True when the endpoint names its port (`host:port`, `[::1]:port`, `:port`). */
+export function hasPort(endpoint: string): boolean {
+  return /:\d+$/.test(endpoint.trim());
+}
+
+/** What to append to "address already in use": the setting that picks the port, and an example. */
+export function portInUseFix(setting: string, host: string, port: number): string {
+  return `; another process holds that port: stop it, or set ${setting} to a free port, e.g. ${formatHostPort(host, port + 1)}`;
+}
+
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

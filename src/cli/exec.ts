@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isatty } from 'node:tty';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { Components, ReceiverFactory } from '../component.js';
 import { components } from '../components.js';
 import { formatConfigErrors, loadConfig } from '../config/index.js';
@@ -17,6 +17,7 @@ import type { StdoutMarkersReceiver } from '../receivers/stdout_markers/index.js
 import { SpawnError, execReceiverFactory } from '../receivers/stdout_markers/index.js';
 import { Service } from '../service/service.js';
 import { createLogger } from '../telemetry/logger.js';
+import type { LogFields, Logger } from '../telemetry/logger.js';
 import { routeGrpcLogs } from '../telemetry/grpc-log.js';
 
 const EXEC_DEFAULT = new URL('../../configs/exec-default.yaml', import.meta.url);
@@ -38,7 +39,9 @@ and exits with CMD's exit code (128 + N if signal N ended it).
 Options:
   -c, --config SOURCE      a configuration with one stdout_markers receiver (its source is
                            CMD); repeatable. Default: the embedded configs/exec-default.yaml,
-                           OTLP/HTTP to $OTEL_EXPORTER_OTLP_ENDPOINT (http://127.0.0.1:4318)
+                           OTLP/HTTP to $OTEL_EXPORTER_OTLP_ENDPOINT (http://127.0.0.1:4318), or
+                           OTLP/gRPC (:4317) with OTEL_EXPORTER_OTLP_PROTOCOL=grpc. At exit, what
+                           could not be delivered is reported on stderr with endpoint and cause
       --set KEY=VALUE      override one configuration value
       --resource KEY=VALUE a resource attribute of every record (over the config's and
                            OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME); repeatable
@@ -153,7 +156,7 @@ export function execConfigSources(args: ExecArgs, env: NodeJS.ProcessEnv, warn: 
   if (args.configs.length > 0) {
     sources.push(...args.configs);
   } else {
-    sources.push({ name: 'embedded:exec-default.yaml', text: readFileSync(EXEC_DEFAULT, 'utf8') });
+    const embedded = readFileSync(EXEC_DEFAULT, 'utf8');
     const otlphttp: Record<string, unknown> = {};
     const headers = env.OTEL_EXPORTER_OTLP_HEADERS;
     if (headers !== undefined && headers.trim() !== '') {
@@ -161,12 +164,17 @@ export function execConfigSources(args: ExecArgs, env: NodeJS.ProcessEnv, warn: 
       if ('error' in parsed) warn(`ignoring OTEL_EXPORTER_OTLP_HEADERS: ${parsed.error}`);
       else otlphttp.headers = Object.fromEntries(Object.entries(parsed.values).map(([k, v]) => [k, literal(v)]));
     }
-    const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL;
-    if (protocol === 'http/json') otlphttp.encoding = 'json';
-    else if (protocol !== undefined && protocol !== '' && protocol !== 'http/protobuf') {
-      warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported by the embedded exec config; sending http/protobuf`);
+    const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
+    if (protocol === 'grpc') {
+      sources.push({ name: 'embedded:exec-default.yaml (OTEL_EXPORTER_OTLP_PROTOCOL=grpc)', text: grpcConfig(embedded, env, otlphttp.headers) });
+    } else {
+      sources.push({ name: 'embedded:exec-default.yaml', text: embedded });
+      if (protocol === 'http/json') otlphttp.encoding = 'json';
+      else if (protocol !== undefined && protocol !== '' && protocol !== 'http/protobuf') {
+        warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not one of grpc, http/protobuf, http/json; sending http/protobuf`);
+      }
+      if (Object.keys(otlphttp).length > 0) sources.push({ name: 'env:OTEL_EXPORTER_OTLP_*', text: stringify({ exporters: { otlp_http: otlphttp } }) });
     }
-    if (Object.keys(otlphttp).length > 0) sources.push({ name: 'env:OTEL_EXPORTER_OTLP_*', text: stringify({ exporters: { otlp_http: otlphttp } }) });
   }
   for (const s of args.sets) {
     const source = setFlagSource(s);
@@ -174,6 +182,82 @@ export function execConfigSources(args: ExecArgs, env: NodeJS.ProcessEnv, warn: 
     sources.push(source);
   }
   return sources;
+}
+
+/**
+ * The embedded config with OTLP/gRPC instead of OTLP/HTTP, as the OpenTelemetry environment
+ * spec defines OTEL_EXPORTER_OTLP_PROTOCOL=grpc: OTEL_EXPORTER_OTLP_ENDPOINT (default
+ * http://localhost:4317), a per-signal endpoint used as it is, the same headers, timeout and retries.
+ */
+function grpcConfig(embedded: string, env: NodeJS.ProcessEnv, headers: unknown): string {
+  const doc = parse(embedded) as { exporters: Record<string, Record<string, unknown>>; service: { pipelines: Record<string, { exporters: string[] }> } };
+  const http = doc.exporters.otlp_http ?? doc.exporters.otlphttp ?? {};
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://127.0.0.1:4317';
+  const exporter = (endpoint: string): Record<string, unknown> => ({
+    endpoint: literal(endpoint),
+    // The spec: an http:// endpoint (or OTEL_EXPORTER_OTLP_INSECURE=true) is plaintext gRPC.
+    ...(endpoint.startsWith('http://') || env.OTEL_EXPORTER_OTLP_INSECURE?.toLowerCase() === 'true' ? { tls: { insecure: true } } : {}),
+    timeout: http.timeout,
+    retry_on_failure: http.retry_on_failure,
+    ...(headers === undefined ? {} : { headers }),
+  });
+  const exporters: Record<string, Record<string, unknown>> = {};
+  for (const signal of ['logs', 'metrics'] as const) {
+    const own = env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`];
+    const id = own ? `otlp_grpc/${signal}` : 'otlp_grpc';
+    exporters[id] = exporter(own || base);
+    const pipeline = doc.service.pipelines[signal];
+    if (pipeline) pipeline.exporters = [id];
+  }
+  doc.exporters = exporters;
+  return stringify(doc);
+}
+
+/** Why exporters could not deliver: the last error each one met, and what its queue dropped. */
+class DeliveryReport {
+  readonly lastError = new Map<string, string>();
+  readonly dropped = new Map<string, number>();
+
+  /** A logger that notes exporters' errors (at every level, shown or not) and passes everything on. */
+  wrap(inner: Logger, base: LogFields = {}): Logger {
+    const note = (message: string, fields?: LogFields): void => {
+      const id = base.id;
+      if (base.kind !== 'exporter' || typeof id !== 'string') return;
+      const error = fields?.error;
+      if (error !== undefined) this.lastError.set(id, error instanceof Error ? error.message : String(error));
+      if (message.startsWith('Sending queue stopped before it was drained') || message.startsWith('Exporting failed. Dropping data')) {
+        this.dropped.set(id, (this.dropped.get(id) ?? 0) + Number(fields?.items ?? 0));
+      }
+    };
+    return {
+      debug: (m, f) => (note(m, f), inner.debug(m, f)),
+      info: (m, f) => (note(m, f), inner.info(m, f)),
+      warn: (m, f) => (note(m, f), inner.warn(m, f)),
+      error: (m, f) => (note(m, f), inner.error(m, f)),
+      child: (f) => this.wrap(inner.child(f), { ...base, ...f }),
+    };
+  }
+}
+
+/** A transport error as a person reads it: "connection refused", with the raw message after. */
+export function describeCause(message: string): string {
+  const known: [RegExp, string][] = [
+    [/ECONNREFUSED|connection refused/i, 'connection refused'],
+    [/ENOTFOUND|EAI_AGAIN|getaddrinfo/i, 'host not found'],
+    [/ETIMEDOUT|timed? ?out|deadline exceeded/i, 'timed out'],
+    [/ECONNRESET|socket hang up/i, 'connection reset'],
+    [/certificate|TLS|SSL/i, 'TLS error'],
+    [/UNAVAILABLE/, 'unavailable'],
+  ];
+  const hit = known.find(([re]) => re.test(message));
+  return hit ? `${hit[1]} (${message})` : message;
+}
+
+/** The endpoints an exporter's config names, for the report. */
+function endpointsOf(config: unknown): string {
+  const c = (config ?? {}) as Record<string, unknown>;
+  const all = [c.endpoint, c.logs_endpoint, c.metrics_endpoint].filter((e): e is string => typeof e === 'string' && e !== '');
+  return [...new Set(all)].join(', ');
 }
 
 const stderr = (line: string): void => void process.stderr.write(`ferry exec: ${line}\n`);
@@ -245,7 +329,8 @@ export async function runExec(argvIn: readonly string[]): Promise<number> {
   };
   for (const s of FORWARDED_SIGNALS) process.on(s, forward);
 
-  const service = new Service(config, { components: execComponents, logger });
+  const report = new DeliveryReport();
+  const service = new Service(config, { components: execComponents, logger: report.wrap(logger) });
   try {
     await service.start();
   } catch (err) {
@@ -272,7 +357,17 @@ export async function runExec(argvIn: readonly string[]): Promise<number> {
     logger.warn('not every record was exported within --flush-timeout; dropping the rest', { flushTimeoutMs: args.flushTimeoutMs, heldLines: r.heldLines });
     r.abandon();
   }
+  const held = flushed ? 0 : r.heldLines;
   await service.shutdown(Math.max(500, deadline - Date.now()));
   for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+  // Say at the end, in one place, what did not arrive, where it was going and why.
+  const failed = [...config.exporters.values()].filter((e) => report.dropped.has(e.id) || (held > 0 && report.lastError.has(e.id)));
+  if (held > 0 && failed.length === 0) stderr(`could not deliver ${held} line${held === 1 ? '' : 's'} of output within --flush-timeout (${args.flushTimeoutMs} ms)`);
+  for (const e of failed) {
+    const items = report.dropped.get(e.id) ?? 0;
+    const what = [items > 0 ? `${items} item${items === 1 ? '' : 's'}` : '', held > 0 ? `${held} line${held === 1 ? '' : 's'} not yet sent` : ''].filter(Boolean).join(' and ');
+    const cause = report.lastError.get(e.id);
+    stderr(`could not deliver ${what || 'everything'} to ${endpointsOf(e.config) || e.id} (exporter ${e.id}): ${cause === undefined ? 'the export did not finish before the flush timeout' : describeCause(cause)}`);
+  }
   return exit?.code ?? EXIT_FERRY_FAILED;
 }

@@ -113,6 +113,13 @@ export function pruneBranchErrors(errors: readonly ErrorObject[]): ErrorObject[]
   return errors.filter((e) => !unions.some((u) => e.schemaPath.startsWith(u)));
 }
 
+/** The properties whose own schema knows `key`: where a key written one level too far left belongs. */
+function childrenOwning(properties: Record<string, unknown>, key: string): string[] {
+  return Object.entries(properties)
+    .filter(([, schema]) => isConfigMap(schema) && isConfigMap(schema.properties) && key in schema.properties)
+    .map(([name]) => name);
+}
+
 /** One ajv error (compiled with `verbose`) as a ConfigError at `basePath` + the instance path. */
 export function fromAjvError(err: ErrorObject, data: unknown, basePath: ConfigPath, origins: Origins): ConfigError {
   const at = [...basePath, ...pointerToPath(data, err.instancePath)];
@@ -123,6 +130,17 @@ export function fromAjvError(err: ErrorObject, data: unknown, basePath: ConfigPa
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const props = isConfigMap(parent) && isConfigMap(parent.properties) ? Object.keys(parent.properties) : [];
+      // A key of one of the children, written at this level: an indentation mistake.
+      const owners = isConfigMap(parent) && isConfigMap(parent.properties) ? childrenOwning(parent.properties, key) : [];
+      if (owners.length > 0) {
+        const under = owners.map((o) => `"${o}:"`).join(' or ');
+        return configError(
+          origins,
+          [...at, key],
+          `unknown key "${key}" at this level, but ${owners.map((o) => [...at, o, key].join('.')).join(' and ')} ${owners.length === 1 ? 'is a known key' : 'are known keys'}: check its indentation`,
+          `indent "${key}:" two more spaces, under ${under}`,
+        );
+      }
       const fix =
         props.length === 0 ? 'remove it: nothing is configurable here' : `${didYouMean(key, props)}known keys: ${knownList(props)}`;
       return configError(origins, [...at, key], `unknown key "${key}"`, fix);

@@ -285,6 +285,31 @@ function undefinedRefFix(id: string, section: SectionKey, defined: readonly stri
   return `${hint}define it under ${section}:, or use one of: ${knownList(defined)}`;
 }
 
+/**
+ * `receivers:` / `processors:` / `exporters:` written where pipeline ids go (one level too far
+ * left, under an empty `logs:`): one error that says so, instead of "must be a map" for each
+ * and "has no receivers" for the empty pipeline. True when some were found (and removed).
+ */
+function misplacedPipelineKeys(svc: ConfigMap, ctx: ValidationContext): boolean {
+  const pipelines = svc.pipelines;
+  if (!isConfigMap(pipelines)) return false;
+  const keys = Object.keys(PIPELINE_SCHEMA.properties as object);
+  const misplaced = Object.keys(pipelines).filter((k) => keys.includes(k));
+  if (misplaced.length === 0) return false;
+  const empty = Object.entries(pipelines)
+    .filter(([k, v]) => !keys.includes(k) && (v === null || v === undefined || (isConfigMap(v) && Object.keys(v).length === 0)))
+    .map(([k]) => k);
+  const under = empty.length > 0 ? empty.map((e) => `"${e}:"`).join(' or ') : 'its pipeline id (e.g. "logs:")';
+  for (const k of misplaced) {
+    ctx.errors.push(
+      configError(ctx.origins, ['service', 'pipelines', k], `"${k}" is a key of a pipeline, written where pipeline ids go: check its indentation`, `indent "${k}:" two more spaces, under ${under}`),
+    );
+    delete pipelines[k];
+  }
+  for (const e of empty) delete pipelines[e];
+  return true;
+}
+
 /** Validate `service` and the graph it describes against the checked sections. */
 export function checkService(root: ConfigMap, sections: Sections, types: KnownTypes, ctx: ValidationContext): CheckedService {
   const used: CheckedService['used'] = { receivers: new Set(), processors: new Set(), exporters: new Set(), extensions: new Set(), connectors: new Set() };
@@ -296,11 +321,12 @@ export function checkService(root: ConfigMap, sections: Sections, types: KnownTy
   const svc = service as ConfigMap;
   setOwn(root, 'service', svc);
   dropIgnoredTelemetry(svc, ctx);
+  const misplaced = misplacedPipelineKeys(svc, ctx);
   checkAgainstSchema(SERVICE_SCHEMA, svc, ['service'], ctx, 'service');
 
   const pipelines: PipelineConfig[] = [];
   const declared = isConfigMap(svc.pipelines) ? svc.pipelines : {};
-  if (Object.keys(declared).length === 0) {
+  if (Object.keys(declared).length === 0 && !misplaced) {
     ctx.errors.push(configError(ctx.origins, ['service', 'pipelines'], 'the configuration has no pipelines', 'add service.pipelines with at least one pipeline, e.g. logs: {receivers: [otlp], exporters: [debug]}'));
   }
   for (const [pid, p] of Object.entries(declared)) {

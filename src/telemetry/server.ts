@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { listen, splitHostPort } from '../net.js';
+import { listen, portInUseFix, splitHostPort } from '../net.js';
 
 export class MetricsServer {
   private server: Server | undefined;
@@ -35,7 +35,12 @@ export class MetricsServer {
       );
     });
     const { host, port } = splitHostPort(this.endpoint, 8888);
-    this.bound = await listen(server, host, port, 'self-metrics');
+    try {
+      this.bound = await listen(server, host, port, 'self-metrics');
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes('address already in use')) throw err;
+      throw new Error(err.message + portInUseFix('service.telemetry.metrics.address', host, port) + ' (or service.telemetry.metrics.level: none)', { cause: err });
+    }
     this.server = server;
   }
 

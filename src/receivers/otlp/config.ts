@@ -5,7 +5,7 @@ import type { ConfigProblem } from '../../component.js';
 import { durationSchema, mib, parseDuration } from '../../config/units.js';
 import type { TlsServerConfig } from '../../config/tls-server.js';
 import { tlsServerSchema, validateTlsServer } from '../../config/tls-server.js';
-import { splitHostPort } from '../../net.js';
+import { hasPort, splitHostPort } from '../../net.js';
 import type { Signal } from '../../pdata/types.js';
 import { COMPRESSION_ALGORITHMS } from '../../compression.js';
 
@@ -427,7 +427,11 @@ export function resolveHttp(c: HttpProtocolConfig): ResolvedHttp {
 function endpointProblem(endpoint: string | undefined, defaultPort: number, path: string): ConfigProblem[] {
   if (endpoint === undefined) return [];
   try {
-    splitHostPort(endpoint, defaultPort);
+    const { host } = splitHostPort(endpoint, defaultPort);
+    if (!hasPort(endpoint)) {
+      // As the Collector ("missing port in address"): a port left out is a mistake, not a default.
+      return [{ path, message: `"${endpoint}" has no port`, fix: `write host:port, such as endpoint: ${host === '0.0.0.0' ? '0.0.0.0' : endpoint.trim()}:${defaultPort}` }];
+    }
     return [];
   } catch (err) {
     return [{ path, message: err instanceof Error ? err.message : String(err), fix: `write host:port, such as 127.0.0.1:${defaultPort}` }];

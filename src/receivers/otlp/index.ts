@@ -1,6 +1,7 @@
 // The otlp receiver: OTLP over gRPC (:4317) and HTTP (:4318), one instance serving every
 // signal some pipeline takes from it, answering each request only once the pipeline settled.
 import type { ComponentContext, Host, Receiver, ReceiverFactory, SignalConsumers } from '../../component.js';
+import { portInUseFix } from '../../net.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { InFlight } from '../helper.js';
 import type { OtlpReceiverConfig } from './config.js';
@@ -28,6 +29,8 @@ export class OtlpReceiver implements Receiver {
   private grpc: OtlpGrpcServer | undefined;
   private readonly grpcOptions: OtlpGrpcOptions | undefined;
   private readonly http: OtlpHttpServer | undefined;
+  private readonly httpConfig: { host: string; port: number } | undefined;
+  private readonly id: string;
   private readonly logger: Logger;
   private readonly drainTimeoutMs: number;
   private readonly closeGraceMs: number;
@@ -36,6 +39,7 @@ export class OtlpReceiver implements Receiver {
   constructor(config: OtlpReceiverConfig, ctx: ComponentContext, next: SignalConsumers, options: OtlpReceiverOptions = {}) {
     const { grpc, http } = config.protocols ?? {};
     this.logger = ctx.logger;
+    this.id = ctx.id;
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     const shared = { consumers: next, logger: ctx.logger, inFlight: this.inFlight };
@@ -50,9 +54,16 @@ export class OtlpReceiver implements Receiver {
       this.http = undefined;
     } else {
       const config = resolveHttp(http);
+      this.httpConfig = config;
       const budget = new RequestBudget(config.maxRequestBytesInFlight, ctx.telemetry, ctx.id, 'http');
       this.http = new OtlpHttpServer({ ...shared, config, budget, metrics: ctx.telemetry.forReceiver(ctx.id, 'http'), connections: ctx.telemetry.forConnections(ctx.id, 'http') });
     }
+  }
+
+  /** A taken port: name the setting that picks it (receivers.<id>.protocols.<p>.endpoint). */
+  private inUse(err: unknown, protocol: 'grpc' | 'http', host: string, port: number): unknown {
+    if (!(err instanceof Error) || !err.message.includes('address already in use')) return err;
+    return new Error(err.message + portInUseFix(`receivers.${this.id}.protocols.${protocol}.endpoint`, host, port), { cause: err });
   }
 
   async start(_host: Host): Promise<void> {
@@ -60,8 +71,12 @@ export class OtlpReceiver implements Receiver {
       await loadGrpc();
       const { OtlpGrpcServer } = await import('./grpc.js');
       this.grpc = new OtlpGrpcServer(this.grpcOptions);
-      const address = await this.grpc.start();
-      this.logger.info('Starting GRPC server', { endpoint: address });
+      try {
+        const address = await this.grpc.start();
+        this.logger.info('Starting GRPC server', { endpoint: address });
+      } catch (err) {
+        throw this.inUse(err, 'grpc', this.grpcOptions.config.host, this.grpcOptions.config.port);
+      }
     }
     if (this.http) {
       try {
@@ -70,7 +85,7 @@ export class OtlpReceiver implements Receiver {
       } catch (err) {
         // Do not leave the gRPC port bound when the receiver as a whole failed to start.
         await this.grpc?.close(0);
-        throw err;
+        throw this.inUse(err, 'http', this.httpConfig?.host ?? '127.0.0.1', this.httpConfig?.port ?? 4318);
       }
     }
     this.started = true;
