@@ -24,9 +24,6 @@ const flyAddOns: Readonly<Record<string, string>> = {
 };
 const flySinks = yamlIn(flyDir).filter((f) => !(f in flyAddOns));
 
-/** Renamed to the current type names by the lead on merge; until then they may use deprecated names. */
-const OLD_NAMES_PENDING = new Set(['default.yaml', 'sidecar.yaml', 'gateway.yaml']);
-
 const source = (url: URL, name: string) => ({ name, text: readFileSync(url, 'utf8') });
 
 describe('configs/', () => {
@@ -39,8 +36,8 @@ describe('configs/', () => {
       const { config, errors, warnings } = await loadConfig({ sources: [source(new URL(f, dir), f)], env: {}, components });
       expect(formatConfigErrors(errors)).toBe('');
       expect(config?.pipelines.length).toBeGreaterThan(0);
-      // Shipped configs use the Collector's current type names (the three presets below are renamed separately).
-      if (!OLD_NAMES_PENDING.has(f)) expect(warnings.filter((w) => w.includes('is deprecated'))).toEqual([]);
+      // Shipped configs use the Collector's current type names.
+      expect(warnings.filter((w) => w.includes('is deprecated'))).toEqual([]);
     });
   }
 });
