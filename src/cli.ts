@@ -118,7 +118,7 @@ function parseCli(argv: string[]): CliArgs | 'help' | 'version' {
   if (sources.length === 0) sources.push({ name: 'embedded:default.yaml', text: readFileSync(DEFAULT_CONFIG, 'utf8') });
   for (const s of values.set ?? []) {
     const source = setFlagSource(s);
-    if (source === undefined) throw new UsageError(`--set "${s}": expected KEY=VALUE, such as processors.batch.timeout=2s or exporters::debug::verbosity=detailed`);
+    if (source === undefined) throw new UsageError(`--set "${s}": no "=": write --set KEY=VALUE, with . or :: between the levels of KEY, such as --set processors.batch.timeout=2s or --set exporters::debug::verbosity=detailed`);
     sources.push(source);
   }
   let shutdownTimeoutMs = 10_000;

@@ -24,14 +24,14 @@ describe('ferry exec: delivery', () => {
     expect(run.code).toBe(5);
     expect(run.stdout).toContain('plain');
     const line = run.stderr.split('\n').find((l) => l.startsWith('ferry exec: could not deliver'));
-    expect(line).toMatch(new RegExp(`^ferry exec: could not deliver \\d+ items? to http://127\\.0\\.0\\.1:${port} \\(exporter otlphttp\\): connection refused \\(.*ECONNREFUSED`));
+    expect(line).toMatch(new RegExp(`^ferry exec: could not deliver \\d+ items? to http://127\\.0\\.0\\.1:${port} \\(exporter otlp_http\\): connection refused \\(.*ECONNREFUSED`));
   }, 60_000);
 
   it('does the same over gRPC', async () => {
     const port = await freePort();
     const run = await exec(step, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
     expect(run.code).toBe(5);
-    expect(run.stderr).toMatch(new RegExp(`ferry exec: could not deliver .* to http://127\\.0\\.0\\.1:${port} \\(exporter otlp\\): (connection refused|unavailable)`));
+    expect(run.stderr).toMatch(new RegExp(`ferry exec: could not deliver .* to http://127\\.0\\.0\\.1:${port} \\(exporter otlp_grpc\\): (connection refused|unavailable)`));
   }, 60_000);
 });
 

@@ -31,7 +31,7 @@ describe('messages a newcomer can act on', () => {
   it('--set without "=": the form, with an example', async () => {
     const run = await ferry(['validate', '--set', 'a.b.c']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--set "a.b.c": no "="');
+    expect(run.stderr).toContain('--set "a.b.c": no "=": write --set KEY=VALUE, with . or :: between the levels of KEY');
     expect(run.stderr).toContain('--set KEY=VALUE');
     expect(run.stderr).toContain('--set exporters::debug::verbosity=detailed');
   }, 30_000);

@@ -101,6 +101,8 @@ processors:
   batch:
     timeout: 50ms
     send_batch_size: 200
+    # The JetStream ack waits for the backend (as configs/gateway-nats.yaml does).
+    wait_for_result: true
 exporters:${exporterYaml(backend)}
 service:
   telemetry:

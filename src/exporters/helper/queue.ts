@@ -23,6 +23,11 @@ export const BLOCK_TIMEOUT_MS = 1000;
 export const FULL_RETRY_AFTER_MS = 1000;
 /** How long shutdown() drains when the service gives no deadline. */
 export const DEFAULT_DRAIN_MS = 5000;
+/**
+ * A reload's hand-over: sends already on the wire get this long to finish (a healthy backend
+ * answers in milliseconds, and then nothing is sent twice); queued batches go to the successor at once.
+ */
+export const HANDOVER_GRACE_MS = 1000;
 /** A queued batch that cannot be read back for now (not proven damaged) is tried again after this, doubling to 30 s. */
 export const READ_RETRY_MS = 1000;
 
@@ -116,6 +121,8 @@ export class SendingQueue {
   private closing = false;
   /** Draining keeps unsent entries instead of retrying them: persistent (in the log) or handing over (reload). */
   private keepOnClose = false;
+  /** A memory queue handing over (reload): consumers take no more jobs; the successor gets them. */
+  private handingOver = false;
   private handedOver: Batch[] = [];
   private leftover: QueueLeftover | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -268,13 +275,15 @@ export class SendingQueue {
    * Stop taking batches and drain until `deadlineMs`: consumers keep sending what is
    * queued; at the deadline attempts are aborted. A persistent queue stops retrying at
    * once (what fails stays in the log for the next start); a memory queue retries until
-   * the deadline and counts what is left as send_failed. `handOver` (a reload) sends
-   * nothing more: what is queued goes to the successor at once (takeLeftover).
+   * the deadline and counts what is left as send_failed. `handOver` (a reload) starts no
+   * more sends: what is queued goes to the successor (takeLeftover) once the sends on the
+   * wire finished, or after HANDOVER_GRACE_MS, when they are aborted and handed over too.
    */
   shutdown(deadlineMs = Date.now() + DEFAULT_DRAIN_MS, handOver = false): Promise<void> {
     if (!this.shutdownPromise) {
       this.keepOnClose = this.persistent || handOver;
-      this.shutdownPromise = this.drain(handOver && !this.persistent ? Date.now() : deadlineMs);
+      this.handingOver = handOver && !this.persistent;
+      this.shutdownPromise = this.drain(this.handingOver ? Math.min(deadlineMs, Date.now() + HANDOVER_GRACE_MS) : deadlineMs);
     }
     return this.shutdownPromise;
   }
@@ -464,6 +473,7 @@ export class SendingQueue {
   // ---- consumers ----
 
   private next(): Promise<Job | undefined> {
+    if (this.handingOver) return Promise.resolve(undefined);
     const job = this.take();
     if (job) return Promise.resolve(job);
     if (this.closing) return Promise.resolve(undefined);
