@@ -65,9 +65,13 @@ describe('memory bounded in bytes at the receiver', () => {
     console.log(`[fault] 100 concurrent 19 MB uploads: peak RSS ${(peak / MIB).toFixed(0)} MiB, answers ${JSON.stringify(Object.fromEntries(byStatus))}`);
     expect(peak).toBeLessThan(512 * MIB);
     expect(byStatus.get('200') ?? 0).toBeGreaterThan(0);
-    // Everything else was refused with a retryable status the sender can act on.
-    expect((byStatus.get('200') ?? 0) + (byStatus.get('429') ?? 0)).toBe(100);
+    // Everything else was refused with a retryable status the sender can act on. A sender still
+    // writing its 19 MB when the 429 goes out can see the connection end first (EPIPE/ECONNRESET,
+    // which an SDK retries too): seen in 5 of 100 in one CI run; Ferry counts it as refused all the same.
+    const cut = (byStatus.get('EPIPE') ?? 0) + (byStatus.get('ECONNRESET') ?? 0);
+    expect((byStatus.get('200') ?? 0) + (byStatus.get('429') ?? 0) + cut).toBe(100);
+    expect(cut).toBeLessThanOrEqual(10);
     for (const r of results) if (r.status === 429) expect(Number(r.retryAfter)).toBeGreaterThan(0);
-    expect(await metricValue(`http://127.0.0.1:${metricsPort}/metrics`, 'ferry_receiver_memory_refused_requests_total', { transport: 'http' })).toBe(byStatus.get('429') ?? 0);
+    expect(await metricValue(`http://127.0.0.1:${metricsPort}/metrics`, 'ferry_receiver_memory_refused_requests_total', { transport: 'http' })).toBe((byStatus.get('429') ?? 0) + cut);
   }, 120_000); // 1.9 GB through loopback: ~20 s alone, more beside other tests
 });
