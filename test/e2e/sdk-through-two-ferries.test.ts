@@ -275,7 +275,12 @@ service:
 
   it('delivers every metric type with its values', async () => {
     for (const file of [out.grpc, out.http]) {
-      await waitFor(() => metrics(readFileExport(file, 'metrics')).length >= 4 * TRANSPORTS.length, `metrics in ${file}`);
+      // Every transport's four metrics (a retried batch can repeat some before the others arrive).
+      const complete = (): boolean => {
+        const seen = metrics(readFileExport(file, 'metrics'));
+        return TRANSPORTS.every((t) => ['orders_total', 'queue_depth', 'latency', 'temperature'].every((n) => seen.some((g) => g.resource['transport.under.test'] === t && g.m.name === n)));
+      };
+      await waitFor(complete, `metrics in ${file}`);
       const got = metrics(readFileExport(file, 'metrics'));
       for (const t of TRANSPORTS) {
         const mine = got.filter((g) => g.resource['transport.under.test'] === t);
